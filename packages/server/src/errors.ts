@@ -1,0 +1,29 @@
+/**
+ * Errors that reach a user carry a stable `code`; the HTTP layer maps the kind to a status in
+ * one place (http/errors.ts). Codes are part of the API contract: never renamed.
+ */
+export type ErrorKind =
+  | "bad_request"
+  | "unauthenticated"
+  | "forbidden"
+  | "payment_required"
+  | "not_found"
+  | "conflict"
+  | "unprocessable"
+  | "payload_too_large"
+  | "rate_limited"
+  | "unavailable";
+
+export class JourneysError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "JourneysError";
+  }
+}
+
+export const notFound = (what: string) => new JourneysError("not_found", "not_found", `${what} not found`);

@@ -1,0 +1,12 @@
+import type { Kysely } from "kysely";
+import type { DialectName } from "../store";
+import * as m0001 from "./0001_foundation";
+
+/**
+ * Numbered migrations, applied in order on start and by `journeys migrate`.
+ * Never edit one that has landed: add the next number.
+ */
+export const MIGRATIONS: ReadonlyArray<{
+  name: string;
+  up: (db: Kysely<unknown>, dialect: DialectName) => Promise<void>;
+}> = [{ name: "0001_foundation", up: m0001.up }];

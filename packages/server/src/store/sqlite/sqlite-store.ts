@@ -1,0 +1,44 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import { migrateToLatest } from "../migrate";
+import type { Database } from "../schema";
+import type { Store } from "../store";
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; ":memory:" for a throwaway store. */
+  file: string;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+}
+
+/**
+ * The embedded default: one SQLite file, one writer, zero set-up.
+ * WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
+ * across a power cut, which "answer only after a durable write" needs.
+ */
+export async function openSqliteStore(
+  options: SqliteStoreOptions,
+): Promise<Store & { raw: SQLite.Database }> {
+  if (options.file !== ":memory:") mkdirSync(dirname(options.file), { recursive: true });
+  const raw = new SQLite(options.file);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = FULL");
+  raw.pragma("busy_timeout = 5000");
+  raw.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, "sqlite");
+  return {
+    dialect: "sqlite",
+    db,
+    raw,
+    location: options.file,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

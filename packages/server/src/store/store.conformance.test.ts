@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { sql } from "kysely";
+import { DIALECTS } from "../testing/dialects";
+import { useStore } from "../testing/use-store";
+import { readJson, writeJson } from "./json";
+import { migrateToLatest } from "./migrate";
+import { MIGRATIONS } from "./migrations/index";
+
+for (const dialect of DIALECTS) {
+  describe(`[${dialect.name}] store conformance`, { skip: dialect.skip }, () => {
+    const ctx = useStore(dialect);
+
+    it("answers ping and names its dialect", async () => {
+      await ctx.store.ping();
+      assert.equal(ctx.store.dialect, dialect.name);
+    });
+
+    it("applies every migration once, and again is a no-op", async () => {
+      const rows = await sql<{ name: string }>`select name from journeys_migrations order by name`.execute(
+        ctx.store.db,
+      );
+      assert.deepEqual(
+        rows.rows.map((r) => r.name),
+        MIGRATIONS.map((m) => m.name),
+      );
+      const again = await migrateToLatest(ctx.store.db as never, dialect.name);
+      assert.deepEqual(again.applied, []);
+    });
+
+    it("round-trips epoch milliseconds beyond 32 bits as numbers", async () => {
+      const at = 1_790_000_000_123;
+      await ctx.store.db
+        .insertInto("businesses")
+        .values({ id: "bus_time", name: "T", plan: "growth", settings: writeJson({}), created_at: at })
+        .execute();
+      const row = await ctx.store.db
+        .selectFrom("businesses")
+        .select("created_at")
+        .where("id", "=", "bus_time")
+        .executeTakeFirstOrThrow();
+      assert.equal(row.created_at, at);
+      assert.equal(typeof row.created_at, "number");
+    });
+
+    it("round-trips JSON documents with nesting and unicode", async () => {
+      const settings = { emailOptOut: true, nested: { list: [1, "two", null], text: "héllo ✉" } };
+      await ctx.store.db
+        .insertInto("businesses")
+        .values({ id: "bus_json", name: "J", plan: "growth", settings: writeJson(settings), created_at: 1 })
+        .execute();
+      const row = await ctx.store.db
+        .selectFrom("businesses")
+        .select("settings")
+        .where("id", "=", "bus_json")
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(readJson(row.settings), settings);
+    });
+
+    it("rolls back a failed transaction entirely", async () => {
+      await assert.rejects(
+        ctx.store.db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto("businesses")
+            .values({ id: "bus_rollback", name: "R", plan: "growth", settings: "{}", created_at: 1 })
+            .execute();
+          throw new Error("boom");
+        }),
+        /boom/,
+      );
+      const found = await ctx.store.db
+        .selectFrom("businesses")
+        .select("id")
+        .where("id", "=", "bus_rollback")
+        .executeTakeFirst();
+      assert.equal(found, undefined);
+    });
+
+    it("enforces foreign keys from tenant tables to businesses", async () => {
+      await assert.rejects(
+        ctx.store.db
+          .insertInto("api_keys")
+          .values({
+            business_id: "bus_missing",
+            id: "key_x",
+            kind: "secret",
+            name: "x",
+            prefix: "sk_x",
+            key_hash: "h",
+            created_at: 1,
+            last_used_at: null,
+            revoked_at: null,
+          })
+          .execute(),
+      );
+    });
+
+    it("enforces unique key hashes across businesses", async () => {
+      const key = {
+        business_id: "bus_time",
+        kind: "secret",
+        name: "x",
+        prefix: "sk_x",
+        key_hash: "same",
+        created_at: 1,
+        last_used_at: null,
+        revoked_at: null,
+      };
+      await ctx.store.db
+        .insertInto("api_keys")
+        .values({ ...key, id: "key_1" })
+        .execute();
+      await assert.rejects(
+        ctx.store.db
+          .insertInto("api_keys")
+          .values({ ...key, business_id: "bus_json", id: "key_2" })
+          .execute(),
+      );
+    });
+  });
+}
