@@ -1,0 +1,71 @@
+import cookie from "@fastify/cookie";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Config } from "../config";
+import type { Resources } from "../resources";
+import { installErrorHandling } from "./errors";
+import { installMetrics } from "./metrics";
+import { adminRoutes } from "./routes/admin";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { authRoutes } from "./routes/auth";
+import { businessRoutes } from "./routes/businesses";
+import { healthRoutes } from "./routes/health";
+import { uiRoutes } from "./routes/ui";
+
+export interface AppOptions {
+  resources: Resources;
+  config: Pick<Config, "adminToken" | "bodyLimit" | "env">;
+  /** The process logger (pino); absent silences the app (tests). */
+  logger?: FastifyBaseLogger;
+}
+
+export type App = FastifyInstance;
+
+/**
+ * The HTTP surface: health and metrics, the OpenAPI document, the management API under
+ * /api/v1 and the UI. Tests call it in-process with `app.inject`; no port needed.
+ */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: options.config.bodyLimit,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array" } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Journeys API",
+        version: "1",
+        description:
+          "Management API of Journeys. Authenticate with a secret API key (`Authorization: Bearer sk_…`) " +
+          "or a session cookie. Errors are `{ error: { code, message, details } }`.",
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: "http", scheme: "bearer", description: "A secret API key, sk_…" },
+          session: { type: "apiKey", in: "cookie", name: "journeys_session" },
+          adminToken: { type: "http", scheme: "bearer", description: "JOURNEYS_ADMIN_TOKEN" },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  installMetrics(app);
+  const r = options.resources;
+  await app.register(healthRoutes(r));
+  await app.register(authRoutes(r), { prefix: "/api/v1/auth" });
+  await app.register(adminRoutes(r, options.config.adminToken), { prefix: "/api/v1/admin" });
+  await app.register(businessRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(apiKeyRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(uiRoutes(r));
+  return app;
+}

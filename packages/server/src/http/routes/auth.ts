@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { createSession, endSession, SESSION_TTL_MS } from "../../accounts/sessions";
+import { membershipsOf, verifyCredentials } from "../../accounts/users";
+import { JourneysError } from "../../errors";
+import type { Resources } from "../../resources";
+import { SESSION_COOKIE, sessionUser } from "../auth";
+import { ErrorSchema, UserSchema } from "../schemas";
+
+const Me = Type.Object({
+  user: UserSchema,
+  businesses: Type.Array(Type.Object({ businessId: Type.String(), role: Type.String() })),
+});
+
+/** Sign-in for the UI: email + password → HttpOnly session cookie. */
+export function authRoutes(r: Resources): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      "/login",
+      {
+        schema: {
+          tags: ["auth"],
+          body: Type.Object(
+            {
+              email: Type.String({ minLength: 3, maxLength: 320 }),
+              password: Type.String({ minLength: 1, maxLength: 1024 }),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Me, 400: ErrorSchema, 401: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const user = await verifyCredentials(r, request.body.email, request.body.password);
+        if (!user)
+          throw new JourneysError("unauthenticated", "invalid_credentials", "wrong email or password");
+        const session = await createSession(r, user.id);
+        reply.setCookie(SESSION_COOKIE, session.token, {
+          path: "/",
+          httpOnly: true,
+          sameSite: "lax",
+          secure: request.protocol === "https",
+          maxAge: Math.floor(SESSION_TTL_MS / 1000),
+        });
+        return { user, businesses: await membershipsOf(r, user.id) };
+      },
+    );
+
+    app.post("/logout", { schema: { tags: ["auth"] } }, async (request, reply) => {
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) await endSession(r, token);
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return reply.code(204).send();
+    });
+
+    app.get(
+      "/me",
+      { schema: { tags: ["auth"], response: { 200: Me, 401: ErrorSchema } } },
+      async (request) => {
+        const user = await sessionUser(r, request);
+        if (!user) throw new JourneysError("unauthenticated", "unauthenticated", "not signed in");
+        return { user, businesses: await membershipsOf(r, user.id) };
+      },
+    );
+  };
+}
