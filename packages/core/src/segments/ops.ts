@@ -1,0 +1,90 @@
+/**
+ * What each attribute op means, on one value. Shared by attribute conditions (the value is a
+ * customer field) and event `where` filters (the value is an event property), so an op means
+ * the same thing everywhere a marketer can pick it.
+ *
+ * A value is *missing* when it is absent, `null` or `undefined`. A missing value fails every op
+ * except `neq` and `notExists`, so that `neq` is always the exact negation of `eq` (and
+ * `notExists` of `exists`): "plan is not pro" includes customers with no plan at all, the way
+ * `{ not: { … eq … } }` would. Every other op needs something to test.
+ *
+ * @example
+ *   testValue({ op: "contains", value: "VIP" }, ["new", "vip"], now, null); // true
+ *   testValue({ op: "neq", value: "pro" }, undefined, now, null);           // true
+ */
+import type { Scalar, ValueTest } from "./condition";
+import { DAY_MS, isAnniversaryToday, todayIn } from "./time";
+import { compareValues, sameValue, toDate } from "./values";
+
+export function isMissing(value: unknown): value is null | undefined {
+  return value === null || value === undefined;
+}
+
+/**
+ * Does `actual` pass `test`? `now` (epoch ms) and `timeZone` (IANA, null → UTC) are only read by
+ * the time-relative ops.
+ */
+export function testValue(test: ValueTest, actual: unknown, now: number, timeZone: string | null): boolean {
+  if (isMissing(actual)) return test.op === "neq" || test.op === "notExists";
+  switch (test.op) {
+    case "exists":
+      return true;
+    case "notExists":
+      return false;
+    case "eq":
+      return sameValue(actual, test.value);
+    case "neq":
+      return !sameValue(actual, test.value);
+    case "contains":
+      return contains(actual, test.value);
+    case "startsWith":
+      return asText(actual)?.startsWith(test.value.toLowerCase()) ?? false;
+    case "gt":
+      return (compareValues(actual, test.value) ?? 0) > 0;
+    case "gte":
+      return (compareValues(actual, test.value) ?? -1) >= 0;
+    case "lt":
+      return (compareValues(actual, test.value) ?? 0) < 0;
+    case "lte":
+      return (compareValues(actual, test.value) ?? 1) <= 0;
+    case "in":
+      // A list attribute is "in" the values when any of its elements is (tags in [a, b]).
+      return Array.isArray(actual)
+        ? actual.some((element) => isOneOf(element, test.value))
+        : isOneOf(actual, test.value);
+    case "before":
+    case "after": {
+      const date = toDate(actual)?.ms;
+      const bound = toDate(test.value)?.ms;
+      if (date === undefined || bound === undefined) return false;
+      return test.op === "before" ? date < bound : date > bound;
+    }
+    case "withinLastDays": {
+      const date = toDate(actual)?.ms;
+      return date !== undefined && date >= now - test.value * DAY_MS && date <= now;
+    }
+    case "anniversaryToday": {
+      const date = toDate(actual);
+      return date !== null && isAnniversaryToday(date, todayIn(timeZone, now));
+    }
+  }
+}
+
+/** Lower-cased text of a string or number (a phone stored as a number still starts with "44"). */
+function asText(value: unknown): string | null {
+  if (typeof value === "string") return value.toLowerCase();
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+/** Case-insensitive substring on text; element membership (also case-insensitive) on lists. */
+function contains(actual: unknown, expected: Scalar): boolean {
+  if (Array.isArray(actual)) return actual.some((element) => sameValue(element, expected, true));
+  const haystack = asText(actual);
+  if (haystack === null || typeof expected === "boolean") return false;
+  return haystack.includes(String(expected).toLowerCase());
+}
+
+function isOneOf(actual: unknown, values: readonly Scalar[]): boolean {
+  return values.some((value) => sameValue(actual, value));
+}
