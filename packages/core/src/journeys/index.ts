@@ -1,1 +1,4 @@
-export {};
+export * from "./definition";
+export * from "./migrate";
+export * from "./parse";
+export * from "./validate";
