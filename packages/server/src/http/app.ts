@@ -13,6 +13,7 @@ import { authRoutes } from "./routes/auth";
 import { businessRoutes } from "./routes/businesses";
 import { healthRoutes } from "./routes/health";
 import { uiRoutes } from "./routes/ui";
+import { installValidation } from "./validation";
 
 export interface AppOptions {
   resources: Resources;
@@ -31,11 +32,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.config.bodyLimit,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array" } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  installValidation(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

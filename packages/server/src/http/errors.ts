@@ -31,10 +31,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      const fields = fastifyError.validation.map((v) => ({
-        field: fieldOf(fastifyError.validationContext, v.instancePath, v.params),
-        message: v.message ?? "is invalid",
-      }));
+      const seen = new Set<string>();
+      const fields = fastifyError.validation
+        .map((v) => ({
+          field: fieldOf(fastifyError.validationContext, v.instancePath, v.params),
+          message: v.message ?? "is invalid",
+        }))
+        .filter((f) => !seen.has(f.field) && seen.add(f.field));
       const first = fields[0];
       return reply
         .code(400)
@@ -52,13 +55,12 @@ export function installErrorHandling(app: FastifyInstance): void {
           );
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
         return reply.code(415).send(body("unsupported_media_type", "send the body as application/json"));
+      case "FST_ERR_CTP_INVALID_JSON_BODY":
+        return reply.code(400).send(body("invalid_json", "the body is not valid JSON"));
       case "FST_ERR_CTP_EMPTY_JSON_BODY":
         return reply
           .code(400)
           .send(body("invalid_json", "the body is empty but Content-Type is application/json"));
-    }
-    if (fastifyError.statusCode === 400 && error instanceof SyntaxError) {
-      return reply.code(400).send(body("invalid_json", `the body is not valid JSON: ${error.message}`));
     }
     if (fastifyError.statusCode && fastifyError.statusCode < 500) {
       return reply.code(fastifyError.statusCode).send(body("bad_request", error.message));
