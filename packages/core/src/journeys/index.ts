@@ -1,4 +1,6 @@
 export * from "./definition";
+export * from "./enrollment";
 export * from "./migrate";
 export * from "./parse";
+export * from "./step";
 export * from "./validate";
