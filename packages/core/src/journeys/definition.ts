@@ -158,3 +158,15 @@ const UNIT_MS: Record<DelayUnit, number> = { hours: 3_600_000, days: 86_400_000 
 export function delayMs(node: Pick<DelayNode, "amount" | "unit">): number {
   return node.amount * UNIT_MS[node.unit];
 }
+
+/**
+ * The segments a step of this definition may ask `isMember` about (its splits'), without
+ * repeats, so the engine can load exactly those memberships before stepping.
+ *
+ * @example splitSegmentIds(definition) // → ["seg_active"]
+ */
+export function splitSegmentIds(definition: JourneyDefinition): string[] {
+  const ids = new Set<string>();
+  for (const node of Object.values(definition.nodes)) if (node.type === "split") ids.add(node.segmentId);
+  return [...ids];
+}

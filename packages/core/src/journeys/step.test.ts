@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { JourneyDefinition } from "./definition";
+import { type JourneyDefinition, splitSegmentIds } from "./definition";
 import { type Enrollment, type EnrollmentCommand, newEnrollment } from "./enrollment";
 import { step } from "./step";
 
@@ -88,6 +88,25 @@ describe("step", () => {
         'Exited: reached the end after step "nudge".',
       ],
     });
+  });
+
+  it("asks only about the segments the definition's splits name", () => {
+    const asked = new Set<string>();
+    const spy = {
+      isMember: (id: string) => {
+        asked.add(id);
+        return false;
+      },
+    };
+    step(
+      welcome,
+      step(welcome, fresh, { type: "enter" }, T0, spy).enrollment,
+      { type: "wake" },
+      T0 + DAY,
+      spy,
+    );
+    assert.deepEqual([...asked], splitSegmentIds(welcome));
+    assert.deepEqual(splitSegmentIds(welcome), ["seg_active"]);
   });
 
   it("takes the true branch for a member", () => {
