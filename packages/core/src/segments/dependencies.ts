@@ -21,13 +21,14 @@ export interface RuleDependencies {
   segments: Set<string>;
   /**
    * True when membership can change with only time passing: a `withinDays` window, or a
-   * `before` / `after` / `withinLastDays` / `anniversaryToday` attribute op. Such segments need
-   * a periodic sweep as well as change-driven re-evaluation.
+   * `withinLastDays` / `anniversaryToday` attribute op. Such segments need a periodic sweep as
+   * well as change-driven re-evaluation. `before` / `after` are not: they compare the attribute
+   * with a fixed date, so only a change of the attribute can flip them.
    */
   timeRelative: boolean;
 }
 
-const TIME_OPS = new Set(["before", "after", "withinLastDays", "anniversaryToday"]);
+const TIME_OPS = new Set(["withinLastDays", "anniversaryToday"]);
 
 /** Everything `condition` reads. */
 export function dependencies(condition: Condition): RuleDependencies {

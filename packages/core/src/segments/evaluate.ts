@@ -69,7 +69,8 @@ export function isSubscribed(facts: CustomerFacts, channel: Channel, emailOptOut
   return channel === "email" && emailOptOut && status === "unknown";
 }
 
-// A rule is parsed once and evaluated for many customers; its event keys need computing once.
+// A rule is parsed once and evaluated for many customers, so its event keys are computed once.
+// Conditions are values: a rule is replaced, never mutated in place.
 const eventKeys = new WeakMap<EventCondition, string>();
 function keyOf(condition: EventCondition): string {
   let key = eventKeys.get(condition);
