@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 /**
  * Table shapes as Kysely sees them. Times are epoch milliseconds; JSON columns are text on
  * SQLite and jsonb on PostgreSQL — read them through `readJson` so both look the same.
@@ -9,6 +11,8 @@ export interface BusinessesTable {
   plan: string;
   settings: unknown;
   created_at: number;
+  /** Bumped by every segment change (see migration 0002). */
+  segments_version: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -48,10 +52,126 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+export interface CustomersTable {
+  business_id: string;
+  id: string;
+  user_id: string | null;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  locale: string | null;
+  attributes: unknown;
+  /** `{ channel: status, topics?: { topic: { channel: status } } }` */
+  subscriptions: unknown;
+  /** Channel addresses beyond email/phone: `{ telegram?: { chatId }, push?: [...] }` */
+  addresses: unknown;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CustomerAliasesTable {
+  business_id: string;
+  anonymous_id: string;
+  customer_id: string;
+  created_at: number;
+}
+
+export interface EventsTable {
+  business_id: string;
+  id: string;
+  customer_id: string;
+  /** identify | track | page | screen | group | alias */
+  type: string;
+  name: string | null;
+  properties: unknown;
+  context: unknown;
+  timestamp: number;
+  received_at: number;
+  message_id: string;
+}
+
+export interface CountersTable {
+  business_id: string;
+  counter: string;
+  selector: unknown;
+  created_at: number;
+}
+
+export interface EventHitsTable {
+  business_id: string;
+  customer_id: string;
+  counter: string;
+  timestamp: number;
+  event_id: string;
+}
+
+export interface SegmentsTable {
+  business_id: string;
+  id: string;
+  name: string;
+  rule: unknown;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SegmentMembersTable {
+  business_id: string;
+  segment_id: string;
+  customer_id: string;
+  since: number;
+}
+
+export interface MembershipEventsTable {
+  seq: Generated<number>;
+  business_id: string;
+  segment_id: string;
+  customer_id: string;
+  /** joined | left */
+  change: string;
+  at: number;
+}
+
+export interface SegmentSizesTable {
+  business_id: string;
+  segment_id: string;
+  /** UTC day number: floor(epoch ms / 86,400,000). */
+  day: number;
+  size: number;
+}
+
+export interface SuppressionsTable {
+  business_id: string;
+  identity_hash: string;
+  created_at: number;
+}
+
+export interface CustomerImportsTable {
+  business_id: string;
+  id: string;
+  status: string;
+  total_rows: number;
+  accepted: number;
+  rejected: number;
+  report: unknown;
+  created_at: number;
+  finished_at: number | null;
+}
+
 export interface Database {
   businesses: BusinessesTable;
   api_keys: ApiKeysTable;
   users: UsersTable;
   memberships: MembershipsTable;
   sessions: SessionsTable;
+  customers: CustomersTable;
+  customer_aliases: CustomerAliasesTable;
+  events: EventsTable;
+  counters: CountersTable;
+  event_hits: EventHitsTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  membership_events: MembershipEventsTable;
+  segment_sizes: SegmentSizesTable;
+  suppressions: SuppressionsTable;
+  customer_imports: CustomerImportsTable;
 }

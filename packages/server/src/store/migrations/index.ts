@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { DialectName } from "../store";
 import * as m0001 from "./0001_foundation";
+import * as m0002 from "./0002_customers_events_segments";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -9,4 +10,7 @@ import * as m0001 from "./0001_foundation";
 export const MIGRATIONS: ReadonlyArray<{
   name: string;
   up: (db: Kysely<unknown>, dialect: DialectName) => Promise<void>;
-}> = [{ name: "0001_foundation", up: m0001.up }];
+}> = [
+  { name: "0001_foundation", up: m0001.up },
+  { name: "0002_customers_events_segments", up: m0002.up },
+];
