@@ -1,5 +1,6 @@
 import type { Clock } from "./clock";
 import type { IdGenerator } from "./ids";
+import type { SegmentCatalogs } from "./segments/catalog";
 import type { Store } from "./store/store";
 
 /**
@@ -10,4 +11,6 @@ export interface Resources {
   store: Store;
   clock: Clock;
   newId: IdGenerator;
+  /** This process's cache of parsed segment rules. */
+  catalogs: SegmentCatalogs;
 }

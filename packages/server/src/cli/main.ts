@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "../config";
 import { JourneysError } from "../errors";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
+import { SegmentCatalogs } from "../segments/catalog";
 import { migrateToLatest } from "../store/migrate";
 import { openStore } from "../store/open-store";
 import { runRoles } from "./run";
@@ -96,7 +97,7 @@ async function admin(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     },
   });
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const r: Resources = { store, clock: systemClock, newId };
+  const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
   try {
     switch (sub) {
       case "create-business": {

@@ -6,6 +6,7 @@ import type { Config } from "../config";
 import { buildApp } from "../http/app";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
+import { SegmentCatalogs } from "../segments/catalog";
 import { openStore } from "../store/open-store";
 import { startWorker } from "../worker/worker";
 
@@ -25,7 +26,7 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
   const log = createLogger(config);
   const clock: Clock = config.clock === "manual" ? new ManualClock(Date.now()) : systemClock;
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const resources: Resources = { store, clock, newId };
+  const resources: Resources = { store, clock, newId, catalogs: new SegmentCatalogs() };
   log.info({ store: store.dialect, location: store.location, roles }, "store ready");
 
   if (options.demo && (await countBusinesses(resources)) === 0) {

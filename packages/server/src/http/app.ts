@@ -4,6 +4,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Config } from "../config";
+import { ingestRoutes } from "../ingest/routes";
 import type { Resources } from "../resources";
 import { installErrorHandling } from "./errors";
 import { installMetrics } from "./metrics";
@@ -67,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(adminRoutes(r, options.config.adminToken), { prefix: "/api/v1/admin" });
   await app.register(businessRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(apiKeyRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(uiRoutes(r));
   return app;
 }

@@ -50,7 +50,7 @@ export function installErrorHandling(app: FastifyInstance): void {
           .send(
             body(
               "payload_too_large",
-              `request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`,
+              `request body is larger than the limit of ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes`,
             ),
           );
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":

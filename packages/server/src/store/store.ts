@@ -1,4 +1,6 @@
+import type SQLite from "better-sqlite3";
 import type { Kysely } from "kysely";
+import type pg from "pg";
 import type { Database } from "./schema";
 
 export type DialectName = "sqlite" | "postgres";
@@ -13,7 +15,20 @@ export type DialectName = "sqlite" | "postgres";
  *   await store.db.selectFrom("businesses").selectAll().execute();
  *   await store.close();
  */
-export interface Store {
+export type Store = SqliteStore | PostgresStore;
+
+/** The embedded adapter also exposes its connection, for prepared-statement hot paths. */
+export interface SqliteStore extends StoreBase {
+  readonly dialect: "sqlite";
+  readonly raw: SQLite.Database;
+}
+
+export interface PostgresStore extends StoreBase {
+  readonly dialect: "postgres";
+  readonly pool: pg.Pool;
+}
+
+interface StoreBase {
   readonly dialect: DialectName;
   readonly db: Kysely<Database>;
   /** Where the data lives, safe to log (no password). */

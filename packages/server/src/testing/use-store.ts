@@ -2,6 +2,7 @@ import { after, before } from "node:test";
 import { systemClock } from "../clock";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
+import { SegmentCatalogs } from "../segments/catalog";
 import type { TestDialect, TestStore } from "./dialects";
 
 /** Opens a fresh store of `dialect` before the suite and drops it after. */
@@ -10,7 +11,7 @@ export function useStore(dialect: TestDialect): { store: TestStore; resources: R
   before(async () => {
     if (dialect.skip) return;
     ctx.store = await dialect.open();
-    ctx.resources = { store: ctx.store, clock: systemClock, newId };
+    ctx.resources = { store: ctx.store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
   });
   after(async () => {
     await ctx.store?.drop();

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateToLatest } from "../migrate";
 import type { Database } from "../schema";
-import type { Store } from "../store";
+import type { PostgresStore } from "../store";
 
 export interface PostgresStoreOptions {
   url: string;
@@ -23,7 +23,7 @@ const types = {
 };
 
 /** The scale-out adapter: many API and worker processes on one PostgreSQL database. */
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store & { pool: pg.Pool }> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,

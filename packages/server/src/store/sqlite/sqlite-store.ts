@@ -4,7 +4,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import { migrateToLatest } from "../migrate";
 import type { Database } from "../schema";
-import type { Store } from "../store";
+import type { SqliteStore } from "../store";
 
 export interface SqliteStoreOptions {
   /** Path of the database file; ":memory:" for a throwaway store. */
@@ -18,9 +18,7 @@ export interface SqliteStoreOptions {
  * WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
  * across a power cut, which "answer only after a durable write" needs.
  */
-export async function openSqliteStore(
-  options: SqliteStoreOptions,
-): Promise<Store & { raw: SQLite.Database }> {
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   if (options.file !== ":memory:") mkdirSync(dirname(options.file), { recursive: true });
   const raw = new SQLite(options.file);
   raw.pragma("journal_mode = WAL");

@@ -1,0 +1,81 @@
+import type { Channel, CustomerFacts, SubscriptionStatus } from "@journeys/core";
+import { readJson } from "../store/json";
+import type { CustomersTable } from "../store/schema";
+
+/** Communication types a customer can consent to separately, per channel. */
+export type Topic = string;
+
+/**
+ * A customer as the API shows it (DESIGN §5). `subscriptions` is per channel; `topics` refines
+ * consent per communication type ("newsletters", "promotions", …) and channel.
+ */
+export interface Customer {
+  id: string;
+  userId: string | null;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  locale: string | null;
+  attributes: Record<string, unknown>;
+  subscriptions: Partial<Record<Channel, SubscriptionStatus>>;
+  topics: Record<Topic, Partial<Record<Channel, SubscriptionStatus>>>;
+  addresses: CustomerAddresses;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PushSubscription {
+  /** "webpush" (VAPID endpoint + keys) or "fcm" (device token). */
+  kind: "webpush" | "fcm";
+  endpoint?: string;
+  keys?: { p256dh: string; auth: string };
+  token?: string;
+}
+
+export interface CustomerAddresses {
+  telegram?: { chatId: string };
+  push?: PushSubscription[];
+}
+
+interface StoredSubscriptions {
+  channels?: Partial<Record<Channel, SubscriptionStatus>>;
+  topics?: Record<Topic, Partial<Record<Channel, SubscriptionStatus>>>;
+}
+
+export function toCustomer(row: CustomersTable): Customer {
+  const subscriptions = readJson<StoredSubscriptions>(row.subscriptions) ?? {};
+  return {
+    id: row.id,
+    userId: row.user_id,
+    email: row.email,
+    phone: row.phone,
+    timezone: row.timezone,
+    locale: row.locale,
+    attributes: readJson<Record<string, unknown>>(row.attributes) ?? {},
+    subscriptions: subscriptions.channels ?? {},
+    topics: subscriptions.topics ?? {},
+    addresses: readJson<CustomerAddresses>(row.addresses) ?? {},
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function storedSubscriptions(
+  customer: Pick<Customer, "subscriptions" | "topics">,
+): StoredSubscriptions {
+  return Object.keys(customer.topics).length
+    ? { channels: customer.subscriptions, topics: customer.topics }
+    : { channels: customer.subscriptions };
+}
+
+/** What the segment evaluator reads of a customer. */
+export function factsOf(customer: Customer): CustomerFacts {
+  return {
+    userId: customer.userId,
+    email: customer.email,
+    phone: customer.phone,
+    timezone: customer.timezone,
+    attributes: customer.attributes,
+    subscriptions: customer.subscriptions,
+  };
+}

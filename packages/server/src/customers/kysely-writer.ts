@@ -1,0 +1,198 @@
+import type { Kysely } from "kysely";
+import { writeJson } from "../store/json";
+import type { CustomersTable, Database } from "../store/schema";
+import { type Customer, storedSubscriptions, toCustomer } from "./customer";
+import type { CustomerWriter, StoredEvent } from "./writer";
+
+/** Customer rows as written; shared by both writers. */
+export function customerRow(businessId: string, c: Customer): CustomersTable {
+  return {
+    business_id: businessId,
+    id: c.id,
+    user_id: c.userId,
+    email: c.email,
+    phone: c.phone,
+    timezone: c.timezone,
+    locale: c.locale,
+    attributes: writeJson(c.attributes),
+    subscriptions: writeJson(storedSubscriptions(c)),
+    addresses: writeJson(c.addresses),
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+/** The CustomerWriter over Kysely: PostgreSQL's, and the reference for SQLite's fast one. */
+export function kyselyWriter(db: Kysely<Database>, businessId: string): CustomerWriter {
+  const customers = () => db.selectFrom("customers").selectAll().where("business_id", "=", businessId);
+  const one = async (q: ReturnType<typeof customers>) => {
+    const row = await q.executeTakeFirst();
+    return row ? toCustomer(row) : null;
+  };
+  return {
+    businessId,
+    customerById: (id) => one(customers().where("id", "=", id)),
+    customerByUserId: (userId) => one(customers().where("user_id", "=", userId)),
+    customerByEmail: (email) => one(customers().where("email", "=", email)),
+    async customerByAlias(anonymousId) {
+      const alias = await db
+        .selectFrom("customer_aliases")
+        .select("customer_id")
+        .where("business_id", "=", businessId)
+        .where("anonymous_id", "=", anonymousId)
+        .executeTakeFirst();
+      return alias ? one(customers().where("id", "=", alias.customer_id)) : null;
+    },
+    async insertCustomer(c) {
+      await db.insertInto("customers").values(customerRow(businessId, c)).execute();
+    },
+    async updateCustomer(c) {
+      const { business_id, id, ...rest } = customerRow(businessId, c);
+      await db
+        .updateTable("customers")
+        .set(rest)
+        .where("business_id", "=", business_id)
+        .where("id", "=", id)
+        .execute();
+    },
+    async deleteCustomer(id) {
+      for (const table of ["customer_aliases", "event_hits", "segment_members"] as const) {
+        await db
+          .deleteFrom(table)
+          .where("business_id", "=", businessId)
+          .where("customer_id", "=", id)
+          .execute();
+      }
+      await db.deleteFrom("customers").where("business_id", "=", businessId).where("id", "=", id).execute();
+    },
+    async addAlias(anonymousId, customerId, at) {
+      await db
+        .insertInto("customer_aliases")
+        .values({
+          business_id: businessId,
+          anonymous_id: anonymousId,
+          customer_id: customerId,
+          created_at: at,
+        })
+        .onConflict((oc) =>
+          oc.columns(["business_id", "anonymous_id"]).doUpdateSet({ customer_id: customerId }),
+        )
+        .execute();
+    },
+    async moveCustomerData(fromId, intoId) {
+      for (const table of ["events", "event_hits", "customer_aliases"] as const) {
+        await db
+          .updateTable(table)
+          .set({ customer_id: intoId })
+          .where("business_id", "=", businessId)
+          .where("customer_id", "=", fromId)
+          .execute();
+      }
+    },
+    async hasMessage(messageId) {
+      const row = await db
+        .selectFrom("events")
+        .select("id")
+        .where("business_id", "=", businessId)
+        .where("message_id", "=", messageId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    async insertEvent(e: StoredEvent) {
+      const result = await db
+        .insertInto("events")
+        .values({
+          business_id: businessId,
+          id: e.id,
+          customer_id: e.customerId,
+          type: e.type,
+          name: e.name,
+          properties: writeJson(e.properties),
+          context: e.context === null ? null : writeJson(e.context),
+          timestamp: e.timestamp,
+          received_at: e.receivedAt,
+          message_id: e.messageId,
+        })
+        .onConflict((oc) => oc.columns(["business_id", "message_id"]).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    },
+    async insertHit(customerId, counter, timestamp, eventId) {
+      await db
+        .insertInto("event_hits")
+        .values({ business_id: businessId, customer_id: customerId, counter, timestamp, event_id: eventId })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    },
+    async countHits(customerId, counter, since) {
+      let q = db
+        .selectFrom("event_hits")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("business_id", "=", businessId)
+        .where("customer_id", "=", customerId)
+        .where("counter", "=", counter);
+      if (since !== null) q = q.where("timestamp", ">=", since);
+      return Number((await q.executeTakeFirstOrThrow()).n);
+    },
+    async memberships(customerId) {
+      const rows = await db
+        .selectFrom("segment_members")
+        .select("segment_id")
+        .where("business_id", "=", businessId)
+        .where("customer_id", "=", customerId)
+        .execute();
+      return new Set(rows.map((r) => r.segment_id));
+    },
+    async join(segmentId, customerId, at) {
+      await db
+        .insertInto("segment_members")
+        .values({ business_id: businessId, segment_id: segmentId, customer_id: customerId, since: at })
+        .execute();
+      await db
+        .insertInto("membership_events")
+        .values({
+          business_id: businessId,
+          segment_id: segmentId,
+          customer_id: customerId,
+          change: "joined",
+          at,
+        })
+        .execute();
+    },
+    async leave(segmentId, customerId, at) {
+      await db
+        .deleteFrom("segment_members")
+        .where("business_id", "=", businessId)
+        .where("segment_id", "=", segmentId)
+        .where("customer_id", "=", customerId)
+        .execute();
+      await db
+        .insertInto("membership_events")
+        .values({
+          business_id: businessId,
+          segment_id: segmentId,
+          customer_id: customerId,
+          change: "left",
+          at,
+        })
+        .execute();
+    },
+    async isSuppressed(identityHash) {
+      const row = await db
+        .selectFrom("suppressions")
+        .select("identity_hash")
+        .where("business_id", "=", businessId)
+        .where("identity_hash", "=", identityHash)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    async customerCount() {
+      const row = await db
+        .selectFrom("customers")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("business_id", "=", businessId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}

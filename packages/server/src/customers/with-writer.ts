@@ -1,0 +1,37 @@
+import { sql } from "kysely";
+import type { Store } from "../store/store";
+import { kyselyWriter } from "./kysely-writer";
+import { sqliteWriter } from "./sqlite-writer";
+import type { CustomerWriter } from "./writer";
+
+/**
+ * Runs `work` in one transaction with the business's CustomerWriter, and commits only if it
+ * resolves. On SQLite it holds Kysely's single connection for the duration (so no other query
+ * can slip into the transaction) and takes the write lock at BEGIN IMMEDIATE; on PostgreSQL it
+ * is an ordinary transaction.
+ *
+ * @example
+ *   await withCustomerWriter(store, businessId, async (w) => { await w.insertEvent(event); });
+ */
+export async function withCustomerWriter<T>(
+  store: Store,
+  businessId: string,
+  work: (writer: CustomerWriter) => Promise<T>,
+): Promise<T> {
+  if (store.dialect === "postgres") {
+    return store.db.transaction().execute((trx) => work(kyselyWriter(trx, businessId)));
+  }
+  const raw = store.raw;
+  return store.db.connection().execute(async (conn) => {
+    await sql`select 1`.execute(conn); // the connection is now ours until this callback returns
+    raw.exec("begin immediate");
+    try {
+      const result = await work(sqliteWriter(raw, businessId));
+      raw.exec("commit");
+      return result;
+    } catch (error) {
+      if (raw.inTransaction) raw.exec("rollback");
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,49 @@
+import type { Customer } from "./customer";
+
+/** An event as stored: append-only, de-duplicated by `messageId` per business. */
+export interface StoredEvent {
+  id: string;
+  customerId: string;
+  type: "identify" | "track" | "page" | "screen" | "group" | "alias";
+  name: string | null;
+  properties: Record<string, unknown>;
+  context: Record<string, unknown> | null;
+  timestamp: number;
+  receivedAt: number;
+  messageId: string;
+}
+
+/**
+ * The writes of customers, events and memberships for ONE business inside ONE transaction.
+ * The write path (ingestion, API updates, CSV import, the sweep) is written once against this
+ * port; `sqlite-writer.ts` implements it with prepared statements (the embedded hot path) and
+ * `kysely-writer.ts` with Kysely (PostgreSQL, and the reference the SQLite one is tested
+ * against). Open one with `withCustomerWriter`.
+ */
+export interface CustomerWriter {
+  readonly businessId: string;
+  customerById(id: string): Promise<Customer | null>;
+  customerByUserId(userId: string): Promise<Customer | null>;
+  customerByEmail(email: string): Promise<Customer | null>;
+  customerByAlias(anonymousId: string): Promise<Customer | null>;
+  insertCustomer(customer: Customer): Promise<void>;
+  updateCustomer(customer: Customer): Promise<void>;
+  /** Deletes the customer row, its aliases, hits and memberships rows (no membership events). */
+  deleteCustomer(id: string): Promise<void>;
+  addAlias(anonymousId: string, customerId: string, at: number): Promise<void>;
+  /** Moves events, hits and aliases of `fromId` to `intoId` (a merge). */
+  moveCustomerData(fromId: string, intoId: string): Promise<void>;
+  hasMessage(messageId: string): Promise<boolean>;
+  /** False when an event with this messageId is already stored (nothing written). */
+  insertEvent(event: StoredEvent): Promise<boolean>;
+  insertHit(customerId: string, counter: string, timestamp: number, eventId: string): Promise<void>;
+  /** Hits of `counter` for the customer with timestamp ≥ since (all when since is null). */
+  countHits(customerId: string, counter: string, since: number | null): Promise<number>;
+  memberships(customerId: string): Promise<Set<string>>;
+  /** Adds a member and appends `joined` to the membership log. */
+  join(segmentId: string, customerId: string, at: number): Promise<void>;
+  /** Removes a member and appends `left` to the membership log. */
+  leave(segmentId: string, customerId: string, at: number): Promise<void>;
+  isSuppressed(identityHash: string): Promise<boolean>;
+  customerCount(): Promise<number>;
+}

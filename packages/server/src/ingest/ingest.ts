@@ -1,0 +1,75 @@
+import { getBusiness } from "../accounts/businesses";
+import { withCustomerWriter } from "../customers/with-writer";
+import type { Resources } from "../resources";
+import { INGEST_LIMITS, type IngestMessage, type MessageType, parseMessage } from "./messages";
+import { applyMessages } from "./pipeline";
+
+export interface RejectedMessage {
+  index: number;
+  messageId: string | null;
+  code: string;
+  message: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: RejectedMessage[];
+}
+
+/**
+ * Ingests a call's messages for one business: invalid ones are listed, valid ones are applied
+ * in one transaction, and this resolves only after that transaction is durable — so an
+ * acknowledged event is never lost.
+ */
+export async function ingest(
+  r: Resources,
+  businessId: string,
+  raws: readonly unknown[],
+  options: { pathType?: MessageType; batchSentAt?: unknown } = {},
+): Promise<IngestResult> {
+  const receivedAt = r.clock.now();
+  const rejected: RejectedMessage[] = [];
+  const valid: { index: number; message: IngestMessage }[] = [];
+  raws.forEach((raw, index) => {
+    const messageId = messageIdOf(raw);
+    if (JSON.stringify(raw).length > INGEST_LIMITS.messageBytes) {
+      rejected.push({
+        index,
+        messageId,
+        code: "message_too_large",
+        message: `a message is at most ${INGEST_LIMITS.messageBytes} bytes`,
+      });
+      return;
+    }
+    const parsed = parseMessage(raw, receivedAt, options);
+    if (parsed.ok) valid.push({ index, message: parsed.message });
+    else rejected.push({ index, messageId, ...parsed.problem });
+  });
+  if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
+
+  const business = await getBusiness(r, businessId);
+  const catalog = await r.catalogs.get(r.store.db, businessId);
+  const outcomes = await withCustomerWriter(r.store, businessId, (w) =>
+    applyMessages(
+      w,
+      { business, catalog, newId: r.newId, now: receivedAt },
+      valid.map((v) => v.message),
+    ),
+  );
+  let accepted = 0;
+  let duplicates = 0;
+  outcomes.forEach((outcome, i) => {
+    const { index, message } = valid[i]!;
+    if (outcome.status === "accepted") accepted++;
+    else if (outcome.status === "duplicate") duplicates++;
+    else rejected.push({ index, messageId: message.messageId, code: outcome.code, message: outcome.message });
+  });
+  rejected.sort((a, b) => a.index - b.index);
+  return { accepted, duplicates, rejected };
+}
+
+function messageIdOf(raw: unknown): string | null {
+  const id = typeof raw === "object" && raw !== null ? (raw as { messageId?: unknown }).messageId : undefined;
+  return typeof id === "string" ? id : null;
+}

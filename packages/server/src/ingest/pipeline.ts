@@ -1,0 +1,232 @@
+import { affectedSegments, eventMatches, PLANS } from "@journeys/core";
+import type { Business } from "../accounts/businesses";
+import type { Customer } from "../customers/customer";
+import { applyProfilePatch, blankCustomer, type ProfileChange } from "../customers/profile";
+import { identityHashes } from "../customers/suppression";
+import type { CustomerWriter } from "../customers/writer";
+import type { IdGenerator } from "../ids";
+import type { SegmentCatalog } from "../segments/catalog";
+import { reevaluateCustomer } from "../segments/membership";
+import type { IngestMessage } from "./messages";
+import { traitsToPatch } from "./traits";
+
+/** What happened to one message of a call. */
+export type MessageOutcome =
+  | { status: "accepted"; customerId: string; eventId: string }
+  | { status: "duplicate" }
+  | { status: "rejected"; code: string; message: string };
+
+export interface PipelineContext {
+  business: Business;
+  catalog: SegmentCatalog;
+  newId: IdGenerator;
+  now: number;
+}
+
+class Rejection extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Applies messages in order, inside the writer's transaction: de-duplicate by messageId,
+ * resolve (or create, or merge) the customer, apply identify traits, append the event, bump
+ * the event counters segment rules read, and re-evaluate just the segments the change can
+ * affect — writing joined/left membership events. A rejected message changes nothing.
+ */
+export async function applyMessages(
+  w: CustomerWriter,
+  ctx: PipelineContext,
+  messages: readonly IngestMessage[],
+): Promise<MessageOutcome[]> {
+  const customerLimit = PLANS[ctx.business.plan].limits.customers;
+  let customers = customerLimit === null ? 0 : await w.customerCount();
+  const outcomes: MessageOutcome[] = [];
+  for (const message of messages) {
+    try {
+      if (message.messageId !== null && (await w.hasMessage(message.messageId))) {
+        outcomes.push({ status: "duplicate" });
+        continue;
+      }
+      const wouldCreate = () => {
+        if (customerLimit !== null && customers >= customerLimit) {
+          throw new Rejection(
+            "plan_limit_reached",
+            `the ${PLANS[ctx.business.plan].name} plan allows ${customerLimit.toLocaleString("en-US")} customers; this business has reached it`,
+          );
+        }
+        customers++;
+      };
+      outcomes.push(await applyOne(w, ctx, message, wouldCreate));
+    } catch (error) {
+      if (!(error instanceof Rejection)) throw error;
+      outcomes.push({ status: "rejected", code: error.code, message: error.message });
+    }
+  }
+  return outcomes;
+}
+
+async function applyOne(
+  w: CustomerWriter,
+  ctx: PipelineContext,
+  message: IngestMessage,
+  reserveNewCustomer: () => void,
+): Promise<MessageOutcome> {
+  const { now } = ctx;
+  const resolved = await resolveCustomer(w, ctx, message, reserveNewCustomer);
+  let customer = resolved.customer;
+  const change: ProfileChange = { attributes: new Set(), subscriptions: new Set() };
+
+  if (message.type === "identify") {
+    const patch = traitsToPatch(message);
+    const applied = applyProfilePatch(customer, patch, now);
+    if ("problems" in applied) {
+      const first = applied.problems[0]!;
+      throw new Rejection(first.code, applied.problems.map((p) => p.message).join("; "));
+    }
+    if (applied.customer.email && applied.customer.email !== customer.email) {
+      const owner = await w.customerByEmail(applied.customer.email);
+      if (owner && owner.id !== customer.id) {
+        throw new Rejection(
+          "email_taken",
+          `email ${applied.customer.email} belongs to another customer (${owner.id})`,
+        );
+      }
+    }
+    customer = applied.customer;
+    for (const name of applied.change.attributes) change.attributes.add(name);
+    for (const channel of applied.change.subscriptions) change.subscriptions.add(channel);
+  }
+  if (!resolved.persisted) await w.insertCustomer(customer);
+  else if (customer !== resolved.customer || resolved.dirty) await w.updateCustomer(customer);
+
+  const eventId = ctx.newId("evt");
+  const inserted = await w.insertEvent({
+    id: eventId,
+    customerId: customer.id,
+    type: message.type,
+    name: message.name,
+    properties: message.type === "identify" || message.type === "group" ? message.traits : message.properties,
+    context: message.context,
+    timestamp: message.timestamp,
+    receivedAt: now,
+    messageId: message.messageId ?? `gen_${eventId}`,
+  });
+  if (!inserted) return { status: "duplicate" };
+
+  const events: string[] = [];
+  if (message.type === "track" && message.name !== null) {
+    for (const counter of ctx.catalog.countersByEvent.get(message.name) ?? []) {
+      if (eventMatches(counter.selector, { name: message.name, properties: message.properties })) {
+        await w.insertHit(customer.id, counter.id, message.timestamp, eventId);
+        events.push(message.name);
+      }
+    }
+  }
+
+  const segmentIds = resolved.evaluateAll
+    ? ctx.catalog.index.order
+    : affectedSegments(ctx.catalog.index, {
+        attributes: change.attributes,
+        subscriptions: change.subscriptions,
+        events,
+      });
+  await reevaluateCustomer(w, ctx.catalog, customer, segmentIds, now, ctx.business.settings.emailOptOut);
+  return { status: "accepted", customerId: customer.id, eventId };
+}
+
+interface Resolved {
+  customer: Customer;
+  /** The row exists in the store (false for a customer this message creates). */
+  persisted: boolean;
+  /** New, or another profile was merged into it: every segment needs a look. */
+  evaluateAll: boolean;
+  /** Changed by resolution itself (e.g. userId set on an anonymous profile). */
+  dirty: boolean;
+}
+
+/**
+ * Who a message is about. userId wins; an anonymousId seen before points at its profile.
+ * When a known anonymous profile identifies as a userId:
+ * - nobody has that userId yet: the anonymous profile takes it;
+ * - another profile has it: the anonymous one (if it has no userId of its own) merges into it.
+ * alias(previousId → userId) merges the same way.
+ */
+async function resolveCustomer(
+  w: CustomerWriter,
+  ctx: PipelineContext,
+  message: IngestMessage,
+  reserveNewCustomer: () => void,
+): Promise<Resolved> {
+  const { now } = ctx;
+  const userId = message.userId;
+  const anonymousId = message.type === "alias" ? message.previousId : message.anonymousId;
+  const byUser = userId ? await w.customerByUserId(userId) : null;
+  const byAlias = anonymousId
+    ? ((await w.customerByAlias(anonymousId)) ??
+      (message.type === "alias" ? await w.customerByUserId(anonymousId) : null))
+    : null;
+
+  let result: Resolved;
+  if (byUser && byAlias && byAlias.id !== byUser.id) {
+    if (byAlias.userId === null || message.type === "alias") {
+      await merge(w, byAlias, byUser, now);
+      result = { customer: byUser, persisted: true, evaluateAll: true, dirty: false };
+    } else {
+      result = { customer: byUser, persisted: true, evaluateAll: false, dirty: false };
+    }
+  } else if (byUser) {
+    result = { customer: byUser, persisted: true, evaluateAll: false, dirty: false };
+  } else if (byAlias && (byAlias.userId === null || userId === null)) {
+    const customer = userId ? { ...byAlias, userId, updatedAt: now } : byAlias;
+    // Taking a userId can change segments that read it.
+    result = { customer, persisted: true, evaluateAll: userId !== null, dirty: userId !== null };
+  } else {
+    const email =
+      message.type === "identify" && typeof message.traits.email === "string"
+        ? message.traits.email.trim().toLowerCase()
+        : null;
+    for (const hash of identityHashes(w.businessId, { userId, email })) {
+      if (await w.isSuppressed(hash)) {
+        throw new Rejection(
+          "customer_erased",
+          "this person was erased at their request; they are not re-added from events",
+        );
+      }
+    }
+    reserveNewCustomer();
+    const customer = { ...blankCustomer(ctx.newId("cus"), now), userId };
+    result = { customer, persisted: false, evaluateAll: true, dirty: false };
+  }
+  if (anonymousId && byAlias?.id !== result.customer.id && message.type !== "alias") {
+    // The alias row refers to the customer, so a new one is written first.
+    if (!result.persisted) {
+      await w.insertCustomer(result.customer);
+      result = { ...result, persisted: true };
+    }
+    await w.addAlias(anonymousId, result.customer.id, now);
+  }
+  return result;
+}
+
+/** Folds `from` into `into`: events, counters and aliases move; `from`'s memberships end. */
+async function merge(w: CustomerWriter, from: Customer, into: Customer, now: number): Promise<void> {
+  for (const segmentId of await w.memberships(from.id)) await w.leave(segmentId, from.id, now);
+  await w.moveCustomerData(from.id, into.id);
+  await w.deleteCustomer(from.id);
+  const attributes = { ...from.attributes, ...into.attributes };
+  Object.assign(into, {
+    attributes,
+    email: into.email ?? from.email,
+    phone: into.phone ?? from.phone,
+    timezone: into.timezone ?? from.timezone,
+    locale: into.locale ?? from.locale,
+    subscriptions: { ...from.subscriptions, ...into.subscriptions },
+    updatedAt: now,
+  });
+  await w.updateCustomer(into);
+}

@@ -1,0 +1,28 @@
+import type { ProfilePatch } from "../customers/profile";
+import type { IngestMessage } from "./messages";
+
+/** Traits with a place of their own on the profile; the rest become custom attributes. */
+const BUILT_IN = new Set(["email", "phone", "timezone", "locale", "subscriptions", "topics", "userId", "id"]);
+
+/**
+ * An identify call's traits as a profile patch. Reserved traits: `email`, `phone`,
+ * `timezone`, `locale`, `subscriptions` ({channel: status}) and `topics`; the device's
+ * `context.timezone` / `context.locale` fill in when the traits do not say.
+ */
+export function traitsToPatch(message: IngestMessage): ProfilePatch {
+  const traits = message.traits;
+  const patch: ProfilePatch = { attributes: {} };
+  if (traits.email !== undefined) patch.email = traits.email as string | null;
+  if (traits.phone !== undefined) patch.phone = traits.phone as string | null;
+  const timezone = traits.timezone ?? message.context?.timezone;
+  if (timezone !== undefined) patch.timezone = timezone as string | null;
+  const locale = traits.locale ?? message.context?.locale;
+  if (locale !== undefined) patch.locale = locale as string | null;
+  if (traits.subscriptions !== undefined)
+    patch.subscriptions = traits.subscriptions as ProfilePatch["subscriptions"];
+  if (traits.topics !== undefined) patch.topics = traits.topics as ProfilePatch["topics"];
+  for (const [name, value] of Object.entries(traits)) {
+    if (!BUILT_IN.has(name)) patch.attributes![name] = value;
+  }
+  return patch;
+}
