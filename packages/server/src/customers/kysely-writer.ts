@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { writeJson } from "../store/json";
 import type { CustomersTable, Database } from "../store/schema";
 import { type Customer, storedSubscriptions, toCustomer } from "./customer";
@@ -175,6 +175,20 @@ export function kyselyWriter(db: Kysely<Database>, businessId: string): Customer
           change: "left",
           at,
         })
+        .execute();
+    },
+    async purgeCustomerRows(table, customerId) {
+      const result =
+        await sql`delete from ${sql.table(table)} where business_id = ${businessId} and customer_id = ${customerId}`.execute(
+          db,
+        );
+      return Number(result.numAffectedRows ?? 0n);
+    },
+    async suppress(identityHash, at) {
+      await db
+        .insertInto("suppressions")
+        .values({ business_id: businessId, identity_hash: identityHash, created_at: at })
+        .onConflict((oc) => oc.doNothing())
         .execute();
     },
     async isSuppressed(identityHash) {

@@ -2,7 +2,7 @@ import type SQLite from "better-sqlite3";
 import type { CustomersTable } from "../store/schema";
 import { toCustomer } from "./customer";
 import { customerRow } from "./kysely-writer";
-import type { CustomerWriter } from "./writer";
+import type { CustomerDataTable, CustomerWriter } from "./writer";
 
 /**
  * The embedded hot path: the CustomerWriter on prepared better-sqlite3 statements, prepared
@@ -55,12 +55,31 @@ function prepare(raw: SQLite.Database) {
     logChange: s(
       "insert into membership_events (business_id, segment_id, customer_id, change, at) values (?, ?, ?, ?, ?)",
     ),
+    suppress: s(
+      "insert into suppressions (business_id, identity_hash, created_at) values (?, ?, ?) on conflict do nothing",
+    ),
     suppressed: s("select 1 from suppressions where business_id = ? and identity_hash = ?").pluck(),
     count: s("select count(*) from customers where business_id = ?").pluck(),
   };
 }
 
 const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
+const purges = new WeakMap<SQLite.Database, Map<CustomerDataTable, SQLite.Statement>>();
+
+function purgeStatement(raw: SQLite.Database, table: CustomerDataTable): SQLite.Statement {
+  let byTable = purges.get(raw);
+  if (!byTable) {
+    byTable = new Map();
+    purges.set(raw, byTable);
+  }
+  let statement = byTable.get(table);
+  if (!statement) {
+    // `table` is a compile-time table name, never user input.
+    statement = raw.prepare(`delete from ${table} where business_id = ? and customer_id = ?`);
+    byTable.set(table, statement);
+  }
+  return statement;
+}
 
 export function sqliteWriter(raw: SQLite.Database, businessId: string): CustomerWriter {
   let q = prepared.get(raw);
@@ -135,8 +154,14 @@ export function sqliteWriter(raw: SQLite.Database, businessId: string): Customer
       st.leave.run(businessId, segmentId, customerId);
       st.logChange.run(businessId, segmentId, customerId, "left", at);
     },
+    async purgeCustomerRows(table, customerId) {
+      return purgeStatement(raw, table).run(businessId, customerId).changes;
+    },
     async isSuppressed(identityHash) {
       return st.suppressed.get(businessId, identityHash) !== undefined;
+    },
+    async suppress(identityHash, at) {
+      st.suppress.run(businessId, identityHash, at);
     },
     async customerCount() {
       return Number(st.count.get(businessId));

@@ -1,4 +1,10 @@
+import type { Database } from "../store/schema";
 import type { Customer } from "./customer";
+
+/** Tables whose rows belong to one customer: keyed by (business_id, customer_id). */
+export type CustomerDataTable = {
+  [K in keyof Database]: Database[K] extends { business_id: string; customer_id: string } ? K : never;
+}[keyof Database];
 
 /** An event as stored: append-only, de-duplicated by `messageId` per business. */
 export interface StoredEvent {
@@ -44,6 +50,10 @@ export interface CustomerWriter {
   join(segmentId: string, customerId: string, at: number): Promise<void>;
   /** Removes a member and appends `left` to the membership log. */
   leave(segmentId: string, customerId: string, at: number): Promise<void>;
+  /** Deletes every row of `table` that belongs to the customer; resolves to how many. */
+  purgeCustomerRows(table: CustomerDataTable, customerId: string): Promise<number>;
   isSuppressed(identityHash: string): Promise<boolean>;
+  /** Keeps an erased identity's hash (idempotent). */
+  suppress(identityHash: string, at: number): Promise<void>;
   customerCount(): Promise<number>;
 }

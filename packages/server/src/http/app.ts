@@ -12,6 +12,7 @@ import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes } from "./routes/auth";
 import { businessRoutes } from "./routes/businesses";
+import { customerRoutes } from "./routes/customers";
 import { healthRoutes } from "./routes/health";
 import { uiRoutes } from "./routes/ui";
 import { installValidation } from "./validation";
@@ -68,6 +69,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(adminRoutes(r, options.config.adminToken), { prefix: "/api/v1/admin" });
   await app.register(businessRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(apiKeyRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(customerRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(uiRoutes(r));
   return app;

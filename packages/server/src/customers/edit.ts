@@ -1,0 +1,32 @@
+import { notFound } from "../errors";
+import type { Resources } from "../resources";
+import type { ProfilePatch } from "./profile";
+import { type SavedProfile, saveProfile, withProfileWrites } from "./save-profile";
+
+/**
+ * Creates a customer from the management API (see `saveProfile` for every refusal).
+ *
+ * @example
+ *   const { customer } = await createCustomer(r, "bus_…", { email: "ada@example.com" });
+ */
+export async function createCustomer(
+  r: Resources,
+  businessId: string,
+  patch: ProfilePatch,
+): Promise<SavedProfile> {
+  return withProfileWrites(r, businessId, (w, ctx) => saveProfile(w, ctx, null, patch));
+}
+
+/** Applies a patch to an existing customer; 404 when there is none with that id. */
+export async function updateCustomer(
+  r: Resources,
+  businessId: string,
+  customerId: string,
+  patch: ProfilePatch,
+): Promise<SavedProfile> {
+  return withProfileWrites(r, businessId, async (w, ctx) => {
+    const existing = await w.customerById(customerId);
+    if (!existing) throw notFound("customer");
+    return saveProfile(w, ctx, existing, patch);
+  });
+}
