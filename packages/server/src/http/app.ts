@@ -14,6 +14,7 @@ import { authRoutes } from "./routes/auth";
 import { businessRoutes } from "./routes/businesses";
 import { customerRoutes } from "./routes/customers";
 import { healthRoutes } from "./routes/health";
+import { segmentRoutes } from "./routes/segments";
 import { uiRoutes } from "./routes/ui";
 import { installValidation } from "./validation";
 
@@ -69,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(adminRoutes(r, options.config.adminToken), { prefix: "/api/v1/admin" });
   await app.register(businessRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(apiKeyRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(segmentRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(customerRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(uiRoutes(r));

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import {
   type Condition,
   type EventCondition,
-  eventConditionKey,
   indexSegments,
   parseCondition,
   type Segment,
@@ -68,6 +67,17 @@ export function storedRule(raw: unknown): Condition | null {
   return parsed.value;
 }
 
+/** A business's segments as stored, in id (creation) order. */
+export async function loadSegments(db: Kysely<Database>, businessId: string): Promise<Segment[]> {
+  const rows = await db
+    .selectFrom("segments")
+    .select(["id", "name", "rule"])
+    .where("business_id", "=", businessId)
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, rule: storedRule(r.rule) }));
+}
+
 /**
  * One process's cache of segment catalogs. A catalog is reused while the business's
  * `segments_version` is unchanged, so an edit made by another process is seen at the next
@@ -85,17 +95,7 @@ export class SegmentCatalogs {
     const version = Number(row?.segments_version ?? 0);
     const cached = this.#cache.get(businessId);
     if (cached && cached.version === version) return cached;
-    const rows = await db
-      .selectFrom("segments")
-      .select(["id", "name", "rule"])
-      .where("business_id", "=", businessId)
-      .orderBy("id")
-      .execute();
-    const catalog = buildCatalog(
-      businessId,
-      version,
-      rows.map((r) => ({ id: r.id, name: r.name, rule: storedRule(r.rule) })),
-    );
+    const catalog = buildCatalog(businessId, version, await loadSegments(db, businessId));
     this.#cache.set(businessId, catalog);
     return catalog;
   }

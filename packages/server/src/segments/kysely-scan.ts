@@ -1,0 +1,177 @@
+import type { Kysely } from "kysely";
+import { readJson } from "../store/json";
+import type { Database } from "../store/schema";
+import type { EventHit, MembershipScan } from "./scan";
+import { scannedCustomer } from "./scan";
+
+const PAGE = 5_000;
+const CHUNK = 1_000;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * The MembershipScan over Kysely: PostgreSQL's, reading customers and events in keyset pages
+ * and writing members in multi-row statements. Inserts use `on conflict do nothing … returning`
+ * and deletes `returning`, so only changes that really happened are logged even when the
+ * write path changes a membership concurrently.
+ */
+export function kyselyScan(db: Kysely<Database>, businessId: string): MembershipScan {
+  return {
+    businessId,
+    db,
+    async customers(needs, visit) {
+      let after: string | null = null;
+      for (;;) {
+        const rows = await db
+          .selectFrom("customers")
+          .select(["id", "user_id", "email", "phone", "timezone"])
+          .$if(needs.attributes, (q) => q.select("attributes"))
+          .$if(needs.subscriptions, (q) => q.select("subscriptions"))
+          .where("business_id", "=", businessId)
+          .$if(after !== null, (q) => q.where("id", ">", after!))
+          .orderBy("id")
+          .limit(PAGE)
+          .execute();
+        for (const r of rows) {
+          visit(
+            scannedCustomer(
+              [r.id, r.user_id, r.email, r.phone, r.timezone, r.attributes ?? null, r.subscriptions ?? null],
+              readJson,
+            ),
+          );
+        }
+        if (rows.length < PAGE) return;
+        after = rows[rows.length - 1]!.id;
+      }
+    },
+    async hitCounts(counter, since) {
+      const rows = await db
+        .selectFrom("event_hits")
+        .select((eb) => ["customer_id", eb.fn.countAll<number>().as("n")])
+        .where("business_id", "=", businessId)
+        .where("counter", "=", counter)
+        .$if(since !== null, (q) => q.where("timestamp", ">=", since!))
+        .groupBy("customer_id")
+        .execute();
+      return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
+    },
+    async trackEvents(name, visit) {
+      let after: string | null = null;
+      for (;;) {
+        const rows = await db
+          .selectFrom("events")
+          .select(["id", "customer_id", "properties", "timestamp"])
+          .where("business_id", "=", businessId)
+          .where("type", "=", "track")
+          .where("name", "=", name)
+          .$if(after !== null, (q) => q.where("id", ">", after!))
+          .orderBy("id")
+          .limit(PAGE)
+          .execute();
+        for (const r of rows) {
+          visit({
+            eventId: r.id,
+            customerId: r.customer_id,
+            properties: readJson<Record<string, unknown>>(r.properties) ?? {},
+            timestamp: Number(r.timestamp),
+          });
+        }
+        if (rows.length < PAGE) return;
+        after = rows[rows.length - 1]!.id;
+      }
+    },
+    async insertHits(counter, hits: readonly EventHit[]) {
+      for (const chunk of chunks(hits)) {
+        await db
+          .insertInto("event_hits")
+          .values(
+            chunk.map((h) => ({
+              business_id: businessId,
+              customer_id: h.customerId,
+              counter,
+              timestamp: h.timestamp,
+              event_id: h.eventId,
+            })),
+          )
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    },
+    async deleteCounter(counter) {
+      for (const table of ["event_hits", "counters"] as const) {
+        await db
+          .deleteFrom(table)
+          .where("business_id", "=", businessId)
+          .where("counter", "=", counter)
+          .execute();
+      }
+    },
+    async members(segmentId) {
+      const rows = await db
+        .selectFrom("segment_members")
+        .select("customer_id")
+        .where("business_id", "=", businessId)
+        .where("segment_id", "=", segmentId)
+        .execute();
+      return new Set(rows.map((r) => r.customer_id));
+    },
+    async join(segmentId, customerIds, at) {
+      const joined: string[] = [];
+      for (const chunk of chunks(customerIds)) {
+        const rows = await db
+          .insertInto("segment_members")
+          .values(
+            chunk.map((id) => ({
+              business_id: businessId,
+              segment_id: segmentId,
+              customer_id: id,
+              since: at,
+            })),
+          )
+          .onConflict((oc) => oc.doNothing())
+          .returning("customer_id")
+          .execute();
+        joined.push(...rows.map((r) => r.customer_id));
+      }
+      await log(db, businessId, segmentId, joined, "joined", at);
+      return joined;
+    },
+    async leave(segmentId, customerIds, at) {
+      const left: string[] = [];
+      for (const chunk of chunks(customerIds)) {
+        const rows = await db
+          .deleteFrom("segment_members")
+          .where("business_id", "=", businessId)
+          .where("segment_id", "=", segmentId)
+          .where("customer_id", "in", chunk)
+          .returning("customer_id")
+          .execute();
+        left.push(...rows.map((r) => r.customer_id));
+      }
+      await log(db, businessId, segmentId, left, "left", at);
+      return left;
+    },
+  };
+}
+
+async function log(
+  db: Kysely<Database>,
+  businessId: string,
+  segmentId: string,
+  customerIds: readonly string[],
+  change: "joined" | "left",
+  at: number,
+): Promise<void> {
+  for (const chunk of chunks(customerIds)) {
+    await db
+      .insertInto("membership_events")
+      .values(
+        chunk.map((id) => ({ business_id: businessId, segment_id: segmentId, customer_id: id, change, at })),
+      )
+      .execute();
+  }
+}
