@@ -14,6 +14,7 @@ import { authRoutes } from "./routes/auth";
 import { businessRoutes } from "./routes/businesses";
 import { customerRoutes } from "./routes/customers";
 import { healthRoutes } from "./routes/health";
+import { importRoutes } from "./routes/imports";
 import { segmentRoutes } from "./routes/segments";
 import { uiRoutes } from "./routes/ui";
 import { installValidation } from "./validation";
@@ -72,6 +73,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(apiKeyRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(segmentRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(customerRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(importRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(uiRoutes(r));
   return app;

@@ -1,0 +1,318 @@
+import { once } from "node:events";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JourneysError, notFound } from "../errors";
+import type { Resources } from "../resources";
+import { readJson, writeJson } from "../store/json";
+import { CsvError, parseCsv } from "./csv";
+import { type ColumnMapping, type ColumnTarget, planColumns, rowToPatch } from "./import-columns";
+import { normaliseEmail } from "./profile";
+import { type SaveProfileContext, saveProfile, withProfileWrites } from "./save-profile";
+import type { CustomerWriter } from "./writer";
+
+export const IMPORT_LIMITS = {
+  bytes: 50 * 1024 * 1024,
+  rows: 50_000,
+  /** Rows per transaction: large enough to amortise the commit, small enough to keep others waiting briefly. */
+  batchRows: 500,
+};
+
+/** 413 `file_too_large`, naming the limit. */
+export const fileTooLarge = () =>
+  new JourneysError(
+    "payload_too_large",
+    "file_too_large",
+    `a CSV import is at most 50 MB (${IMPORT_LIMITS.bytes} bytes); split the file`,
+    { limit: IMPORT_LIMITS.bytes },
+  );
+
+export type DuplicateStrategy = "update" | "skip";
+
+export interface ImportOptions {
+  mapping: ColumnMapping;
+  /** What a row matching an existing customer (by userId, else email) does. */
+  onDuplicate: DuplicateStrategy;
+}
+
+export interface RejectedRow {
+  /** The spreadsheet row: the header is row 1. */
+  row: number;
+  reason: string;
+  code: string;
+}
+
+export interface CustomerImport {
+  id: string;
+  /** running → completed | failed (a failure keeps the batches committed before it). */
+  status: "running" | "completed" | "failed";
+  totalRows: number;
+  accepted: number;
+  created: number;
+  updated: number;
+  skipped: number;
+  rejected: RejectedRow[];
+  onDuplicate: DuplicateStrategy;
+  createdAt: number;
+  finishedAt: number | null;
+  error?: string;
+}
+
+interface Row {
+  number: number;
+  fields: string[];
+}
+
+/** A batch's outcome, added to the import's only once its transaction has committed. */
+type Tally = Pick<CustomerImport, "accepted" | "created" | "updated" | "skipped" | "rejected">;
+
+/**
+ * Imports customers from a CSV body, in two passes over a spooled copy:
+ * 1. the body streams to a temporary file while it is parsed and counted, so an oversize
+ *    file (413), one with too many rows (422), broken CSV (422) or a bad mapping (400) is
+ *    refused before anything is written;
+ * 2. the file is parsed again and applied in transactions of `batchRows` rows, each row
+ *    through `saveProfile` (validation, plan limit, erased identities, segment re-evaluation).
+ * Neither pass holds more than one batch of rows in memory. The import is recorded in
+ * `customer_imports` with its counts and every rejected row.
+ *
+ * @example
+ *   const result = await importCustomers(r, "bus_…", request.raw, { mapping: {}, onDuplicate: "update" });
+ */
+export async function importCustomers(
+  r: Resources,
+  businessId: string,
+  body: AsyncIterable<Buffer | string>,
+  options: ImportOptions,
+): Promise<CustomerImport> {
+  const dir = mkdtempSync(join(tmpdir(), "journeys-import-"));
+  const file = join(dir, "body.csv");
+  try {
+    const plan = await spoolAndCheck(body, file, options.mapping);
+    return await apply(r, businessId, file, plan, options);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function spoolAndCheck(
+  body: AsyncIterable<Buffer | string>,
+  file: string,
+  mapping: ColumnMapping,
+): Promise<(ColumnTarget | null)[]> {
+  const out = createWriteStream(file);
+  let bytes = 0;
+  async function* spooled() {
+    for await (const chunk of body) {
+      bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+      if (bytes > IMPORT_LIMITS.bytes) throw fileTooLarge();
+      if (!out.write(chunk)) await once(out, "drain");
+      yield chunk;
+    }
+  }
+  try {
+    let plan: (ColumnTarget | null)[] | null = null;
+    let rows = 0;
+    for await (const record of csvRecords(spooled())) {
+      if (plan === null) {
+        plan = planColumns(checkHeader(record.fields), mapping);
+        continue;
+      }
+      if (isBlank(record.fields)) continue;
+      if (++rows > IMPORT_LIMITS.rows) {
+        throw new JourneysError(
+          "unprocessable",
+          "too_many_rows",
+          `a CSV import has at most ${IMPORT_LIMITS.rows.toLocaleString("en-US")} rows; split the file`,
+          { limit: IMPORT_LIMITS.rows },
+        );
+      }
+    }
+    if (plan === null)
+      throw new JourneysError("unprocessable", "invalid_csv", "the file is empty: no header row");
+    return plan;
+  } finally {
+    out.end();
+    await once(out, "close");
+  }
+}
+
+async function* csvRecords(source: AsyncIterable<Buffer | string>) {
+  try {
+    yield* parseCsv(source, { maxRecordLength: 65_536 });
+  } catch (error) {
+    if (error instanceof CsvError) {
+      throw new JourneysError("unprocessable", "invalid_csv", `the file is not valid CSV: ${error.message}`, {
+        line: error.line,
+      });
+    }
+    throw error;
+  }
+}
+
+function checkHeader(header: string[]): string[] {
+  if (isBlank(header))
+    throw new JourneysError("unprocessable", "invalid_csv", "the first row must be a header");
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) {
+      throw new JourneysError("unprocessable", "invalid_csv", `the header names column "${name}" twice`);
+    }
+    seen.add(name);
+  }
+  return header;
+}
+
+const isBlank = (fields: string[]) => fields.length === 1 && fields[0]!.trim() === "";
+
+async function apply(
+  r: Resources,
+  businessId: string,
+  file: string,
+  plan: (ColumnTarget | null)[],
+  options: ImportOptions,
+): Promise<CustomerImport> {
+  const result: CustomerImport = {
+    // Import ids are `imp_…`; the generator knows the prefixes of stored entities only.
+    id: `imp_${r.newId("cus").slice(4)}`,
+    status: "running",
+    totalRows: 0,
+    accepted: 0,
+    created: 0,
+    updated: 0,
+    skipped: 0,
+    rejected: [],
+    onDuplicate: options.onDuplicate,
+    createdAt: r.clock.now(),
+    finishedAt: null,
+  };
+  await r.store.db.insertInto("customer_imports").values(importRow(businessId, result)).execute();
+  try {
+    let batch: Row[] = [];
+    let number = 0;
+    const flush = async () => {
+      const rows = batch;
+      batch = [];
+      const tally = await withProfileWrites(r, businessId, async (w, ctx) => {
+        const t: Tally = { accepted: 0, created: 0, updated: 0, skipped: 0, rejected: [] };
+        for (const row of rows) await applyRow(w, ctx, plan, row, options.onDuplicate, t);
+        return t;
+      });
+      result.accepted += tally.accepted;
+      result.created += tally.created;
+      result.updated += tally.updated;
+      result.skipped += tally.skipped;
+      result.rejected.push(...tally.rejected);
+    };
+    for await (const record of csvRecords(createReadStream(file))) {
+      number++;
+      if (number === 1 || isBlank(record.fields)) continue;
+      result.totalRows++;
+      batch.push({ number, fields: record.fields });
+      if (batch.length >= IMPORT_LIMITS.batchRows) await flush();
+    }
+    if (batch.length) await flush();
+    result.status = "completed";
+  } catch (error) {
+    result.status = "failed";
+    result.error = error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    result.finishedAt = r.clock.now();
+    const { business_id, id, ...rest } = importRow(businessId, result);
+    await r.store.db
+      .updateTable("customer_imports")
+      .set(rest)
+      .where("business_id", "=", business_id)
+      .where("id", "=", id)
+      .execute();
+  }
+  return result;
+}
+
+/**
+ * One row, in the batch's transaction. A refused row is reported and changes nothing; an
+ * unexpected error fails the batch (rolled back) and the import.
+ */
+async function applyRow(
+  w: CustomerWriter,
+  ctx: SaveProfileContext,
+  plan: (ColumnTarget | null)[],
+  row: Row,
+  onDuplicate: DuplicateStrategy,
+  result: Tally,
+): Promise<void> {
+  const reject = (code: string, reason: string) => result.rejected.push({ row: row.number, code, reason });
+  if (row.fields.length !== plan.length) {
+    return void reject(
+      "wrong_field_count",
+      `the row has ${row.fields.length} fields; the header has ${plan.length}`,
+    );
+  }
+  const patch = rowToPatch(plan, row.fields);
+  if (!patch.userId && !patch.email) {
+    return void reject("missing_identity", "a row needs a userId or an email to be matched and imported");
+  }
+  try {
+    const byUser = patch.userId ? await w.customerByUserId(patch.userId) : null;
+    const email = patch.email ? normaliseEmail(patch.email) : null;
+    const byEmail = !byUser && typeof email === "string" ? await w.customerByEmail(email) : null;
+    if (byEmail?.userId && patch.userId && byEmail.userId !== patch.userId) {
+      return void reject(
+        "email_taken",
+        `email ${email} belongs to another customer (${byEmail.id}, userId ${byEmail.userId})`,
+      );
+    }
+    const existing = byUser ?? byEmail;
+    if (existing && onDuplicate === "skip") {
+      result.skipped++;
+      return;
+    }
+    const saved = await saveProfile(w, ctx, existing, patch);
+    result.accepted++;
+    if (saved.created) result.created++;
+    else result.updated++;
+  } catch (error) {
+    if (!(error instanceof JourneysError)) throw error;
+    const fields = (error.details as { fields?: { code: string }[] } | undefined)?.fields;
+    reject(fields?.[0]?.code ?? error.code, error.message);
+  }
+}
+
+function importRow(businessId: string, i: CustomerImport) {
+  const { id, status, totalRows, accepted, rejected, createdAt, finishedAt, ...report } = i;
+  return {
+    business_id: businessId,
+    id,
+    status,
+    total_rows: totalRows,
+    accepted,
+    rejected: rejected.length,
+    report: writeJson({ ...report, rejected }),
+    created_at: createdAt,
+    finished_at: finishedAt,
+  };
+}
+
+/** An import as recorded; 404 when the business has none with that id. */
+export async function getImport(r: Resources, businessId: string, importId: string): Promise<CustomerImport> {
+  const row = await r.store.db
+    .selectFrom("customer_imports")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("id", "=", importId)
+    .executeTakeFirst();
+  if (!row) throw notFound("import");
+  const report = readJson<
+    Omit<CustomerImport, "id" | "status" | "totalRows" | "accepted" | "createdAt" | "finishedAt">
+  >(row.report);
+  return {
+    ...report,
+    id: row.id,
+    status: row.status as CustomerImport["status"],
+    totalRows: Number(row.total_rows),
+    accepted: Number(row.accepted),
+    createdAt: Number(row.created_at),
+    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+  };
+}
