@@ -116,6 +116,7 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
         .select("customer_id")
         .where("business_id", "=", businessId)
         .where("segment_id", "=", segmentId)
+        .orderBy("customer_id")
         .execute();
       return new Set(rows.map((r) => r.customer_id));
     },

@@ -46,6 +46,7 @@ export interface MembershipScan {
   ): Promise<void>;
   insertHits(counter: string, hits: readonly EventHit[]): Promise<void>;
   deleteCounter(counter: string): Promise<void>;
+  /** The segment's members, in customer id order. */
   members(segmentId: string): Promise<Set<string>>;
   /** Adds members, logging `joined` for each one that was not a member; returns those. */
   join(segmentId: string, customerIds: readonly string[], at: number): Promise<string[]>;

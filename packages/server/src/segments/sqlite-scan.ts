@@ -37,7 +37,9 @@ function prepare(raw: SQLite.Database) {
     ),
     deleteHits: s("delete from event_hits where business_id = ? and counter = ?"),
     deleteCounter: s("delete from counters where business_id = ? and counter = ?"),
-    members: s("select customer_id from segment_members where business_id = ? and segment_id = ?").pluck(),
+    members: s(
+      "select customer_id from segment_members where business_id = ? and segment_id = ? order by customer_id",
+    ).pluck(),
     join: s(
       "insert into segment_members (business_id, segment_id, customer_id, since) values (?, ?, ?, ?) on conflict do nothing",
     ),

@@ -1,12 +1,15 @@
 import type { Logger } from "pino";
 import { sweepSessions } from "../accounts/sessions";
 import type { Resources } from "../resources";
+import { sweepSegments } from "../segments/sweep";
 
 /**
- * The worker role: background work that no request waits for. Today it sweeps expired
- * sessions; the journey engine (claiming due enrollments under a lease) runs here too.
+ * The worker role: background work that no request waits for. Every minute it sweeps expired
+ * sessions and recomputes time-relative segments (recording daily segment sizes); the
+ * journey engine (claiming due enrollments under a lease) runs here too.
  *
- * States: running → stopping (finishes the task in hand) → stopped.
+ * States: running → stopping (finishes the task in hand) → stopped. A tick that finds the
+ * previous one still running is skipped, so a slow sweep never piles up.
  */
 export interface Worker {
   stop(): Promise<void>;
@@ -17,14 +20,24 @@ const SWEEP_EVERY_MS = 60_000;
 export function startWorker(r: Resources, log: Logger): Worker {
   let stopping = false;
   let inFlight: Promise<void> = Promise.resolve();
+  let busy = false;
 
   const sweep = () => {
-    if (stopping) return;
-    inFlight = sweepSessions(r)
+    if (stopping || busy) return;
+    busy = true;
+    const sessions = sweepSessions(r)
       .then((n) => {
         if (n > 0) log.info({ sessions: n }, "expired sessions removed");
       })
       .catch((error) => log.error({ err: error }, "session sweep failed"));
+    const segments = sweepSegments(r)
+      .then((report) => {
+        if (report.joined + report.left > 0) log.info(report, "time-relative segments recomputed");
+      })
+      .catch((error) => log.error({ err: error }, "segment sweep failed"));
+    inFlight = Promise.all([sessions, segments]).then(() => {
+      busy = false;
+    });
   };
   const timer = setInterval(sweep, SWEEP_EVERY_MS);
   timer.unref();
