@@ -1,6 +1,5 @@
 import { affectedSegments, checkLimit, type PlanId } from "@journeys/core";
-import type { Business } from "../accounts/businesses";
-import { getBusiness } from "../accounts/businesses";
+import { type Business, getBusiness } from "../accounts/businesses";
 import { JourneysError } from "../errors";
 import type { IdGenerator } from "../ids";
 import type { Resources } from "../resources";
