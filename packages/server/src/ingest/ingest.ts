@@ -1,8 +1,7 @@
 import { getBusiness } from "../accounts/businesses";
-import { withCustomerWriter } from "../customers/with-writer";
 import type { Resources } from "../resources";
+import { ingestQueue } from "./group-commit";
 import { INGEST_LIMITS, type IngestMessage, type MessageType, parseMessage } from "./messages";
-import { applyMessages } from "./pipeline";
 
 export interface RejectedMessage {
   index: number;
@@ -19,8 +18,8 @@ export interface IngestResult {
 
 /**
  * Ingests a call's messages for one business: invalid ones are listed, valid ones are applied
- * in one transaction, and this resolves only after that transaction is durable — so an
- * acknowledged event is never lost.
+ * in one transaction (shared with calls that arrived meanwhile: see group-commit.ts), and this
+ * resolves only after that transaction is durable — so an acknowledged event is never lost.
  */
 export async function ingest(
   r: Resources,
@@ -50,13 +49,12 @@ export async function ingest(
 
   const business = await getBusiness(r, businessId);
   const catalog = await r.catalogs.get(r.store.db, businessId);
-  const outcomes = await withCustomerWriter(r.store, businessId, (w) =>
-    applyMessages(
-      w,
-      { business, catalog, newId: r.newId, now: receivedAt },
-      valid.map((v) => v.message),
-    ),
-  );
+  const outcomes = await ingestQueue(r.store, r.newId).submit({
+    business,
+    catalog,
+    messages: valid.map((v) => v.message),
+    now: receivedAt,
+  });
   let accepted = 0;
   let duplicates = 0;
   outcomes.forEach((outcome, i) => {

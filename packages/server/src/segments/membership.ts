@@ -1,4 +1,4 @@
-import { type Condition, DAY_MS, evaluate, eventConditionKey } from "@journeys/core";
+import { type Condition, DAY_MS, type EventCondition, evaluate, eventConditionKey } from "@journeys/core";
 import { type Customer, factsOf } from "../customers/customer";
 import type { CustomerWriter } from "../customers/writer";
 import { counterId, type SegmentCatalog } from "./catalog";
@@ -31,9 +31,10 @@ export async function reevaluateCustomer(
   for (const id of segmentIds) {
     const rule = catalog.segments.get(id)?.rule;
     if (!rule) continue;
-    for (const { key, since } of countsNeeded(rule, now)) {
-      const at = `${key}\u0000${since}`;
-      if (!counts.has(at)) counts.set(at, await w.countHits(customer.id, counterId(key), since));
+    for (const need of eventNeeds(rule)) {
+      const since = need.withinDays === undefined ? null : now - need.withinDays * DAY_MS;
+      const at = `${need.key}\u0000${since}`;
+      if (!counts.has(at)) counts.set(at, await w.countHits(customer.id, need.counter, since));
     }
   }
   const facts = factsOf(customer);
@@ -74,5 +75,36 @@ export function countsNeeded(rule: Condition, now: number): { key: string; since
     }
   };
   walk(rule);
+  return out;
+}
+
+/** An event condition's counter and window, as a rule will ask for it. */
+export interface EventNeed {
+  key: string;
+  counter: string;
+  selector: EventCondition;
+  withinDays: number | undefined;
+}
+
+// Parsed rules are immutable and live as long as their catalog: compute their needs once
+// (hashing a counter key per event was a measurable share of ingestion time).
+const needsOf = new WeakMap<Condition, EventNeed[]>();
+
+/** The event counters (and windows) a rule's event conditions read; cached per rule. */
+export function eventNeeds(rule: Condition): EventNeed[] {
+  const cached = needsOf.get(rule);
+  if (cached) return cached;
+  const out: EventNeed[] = [];
+  const walk = (c: Condition): void => {
+    if ("all" in c) c.all.forEach(walk);
+    else if ("any" in c) c.any.forEach(walk);
+    else if ("not" in c) walk(c.not);
+    else if ("event" in c) {
+      const key = eventConditionKey(c);
+      out.push({ key, counter: counterId(key), selector: c, withinDays: c.withinDays });
+    }
+  };
+  walk(rule);
+  needsOf.set(rule, out);
   return out;
 }

@@ -126,10 +126,12 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn("since", "bigint", (c) => c.notNull())
     .addPrimaryKeyConstraint("segment_members_pk", ["business_id", "segment_id", "customer_id"])
     .execute();
+  // Covering (segment_id included): otherwise SQLite prefers the covering primary key and
+  // scans the whole business to find one customer's memberships.
   await db.schema
     .createIndex("segment_members_customer")
     .on("segment_members")
-    .columns(["business_id", "customer_id"])
+    .columns(["business_id", "customer_id", "segment_id"])
     .execute();
 
   if (dialect === "postgres") {

@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
+import { systemClock } from "../../packages/server/src/clock";
+import { buildApp } from "../../packages/server/src/http/app";
+import { newId } from "../../packages/server/src/ids";
+import type { Resources } from "../../packages/server/src/resources";
+import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
+import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import type { Benchmark } from "../types";
+import { messages, SEGMENTS } from "./workload";
+
+/**
+ * Ingestion through POST /v1/batch over loopback HTTP on the embedded store with 20 active
+ * segments (every event bumps counters and re-evaluates the segments it can affect), against
+ * a raw insert of the same event rows into the same store in the same batches. Also the time
+ * from a profile change (an identify over HTTP) to its membership event being durable, idle and
+ * under the ingestion load.
+ */
+const BATCH = 500;
+const CONCURRENCY = 4;
+
+const bench: Benchmark = async ({ quick, log }) => {
+  const total = quick ? 50_000 : 200_000;
+  const customers = quick ? 5_000 : 20_000;
+  const dir = mkdtempSync(join(tmpdir(), "journeys-bench-ingest-"));
+  const store = await openSqliteStore({ file: join(dir, "journeys.db") });
+  const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
+  try {
+    const business = await createBusinessWithOwner(r, {
+      name: "Bench",
+      plan: "enterprise",
+      ownerEmail: "bench@example.com",
+    });
+    const now = Date.now();
+    for (const segment of SEGMENTS) {
+      await store.db
+        .insertInto("segments")
+        .values({
+          business_id: business.businessId,
+          id: newId("seg"),
+          name: segment.name,
+          rule: JSON.stringify(segment.rule),
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    }
+    await store.db
+      .updateTable("businesses")
+      .set({ segments_version: 1 })
+      .where("id", "=", business.businessId)
+      .execute();
+
+    const app = await buildApp({
+      resources: r,
+      config: { adminToken: undefined, bodyLimit: 1_048_576, env: "test" },
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const auth = `Basic ${Buffer.from(`${business.writeKey}:`).toString("base64")}`;
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: auth },
+        body: JSON.stringify(body),
+      });
+      const json = (await response.json()) as { accepted?: number; rejected?: unknown[] };
+      if (!response.ok || (json.rejected?.length ?? 0) > 0)
+        throw new Error(`ingest failed: ${JSON.stringify(json).slice(0, 300)}`);
+      return json;
+    };
+
+    // Warm-up: create the customers so the measured run is steady-state ingestion.
+    const warm = messages(customers, customers, "warm").map((m, i) => ({
+      ...m,
+      type: "identify",
+      userId: `user-${i}`,
+      traits: { plan: "free", email: `user-${i}@example.com` },
+    }));
+    for (let i = 0; i < warm.length; i += BATCH) await post("/v1/batch", { batch: warm.slice(i, i + BATCH) });
+
+    const latency = async (label: string, samples: number) => {
+      const times: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const started = performance.now();
+        await post("/v1/identify", {
+          userId: "user-latency",
+          messageId: `${label}-${i}`,
+          traits: { plan: i % 2 ? "pro" : "free" },
+        });
+        times.push(performance.now() - started);
+      }
+      const joined = await store.db
+        .selectFrom("membership_events")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("business_id", "=", business.businessId)
+        .where(
+          "customer_id",
+          "=",
+          (
+            await store.db
+              .selectFrom("customers")
+              .select("id")
+              .where("user_id", "=", "user-latency")
+              .executeTakeFirstOrThrow()
+          ).id,
+        )
+        .executeTakeFirstOrThrow();
+      if (Number(joined.n) < samples)
+        throw new Error("profile changes did not all produce membership events");
+      times.sort((a, b) => a - b);
+      return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
+    };
+    const idle = await latency("idle", quick ? 200 : 1_000);
+
+    const stream = messages(total, customers, "run");
+    const batches: Record<string, unknown>[][] = [];
+    for (let i = 0; i < stream.length; i += BATCH) batches.push(stream.slice(i, i + BATCH));
+    log(
+      `ingesting ${total.toLocaleString("en-US")} messages in ${batches.length} batches, ${CONCURRENCY} in flight`,
+    );
+    let next = 0;
+    let loaded: { p50: number; p99: number } | undefined;
+    const started = performance.now();
+    const workers = Array.from({ length: CONCURRENCY }, async () => {
+      while (next < batches.length) await post("/v1/batch", { batch: batches[next++] });
+    });
+    const underLoad = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      loaded = await latency("loaded", quick ? 100 : 300);
+    })();
+    await Promise.all(workers);
+    const seconds = (performance.now() - started) / 1000;
+    await underLoad;
+    const rate = total / seconds;
+    await app.close();
+
+    // Raw ceiling: the same rows, straight into the events table, in the same batches.
+    const insert = store.raw.prepare(
+      "insert into events (business_id, id, customer_id, type, name, properties, context, timestamp, received_at, message_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const tx = store.raw.transaction((rows: Record<string, unknown>[]) => {
+      for (const m of rows) {
+        insert.run(
+          business.businessId,
+          newId("evt"),
+          m.userId,
+          m.type,
+          (m.event as string) ?? null,
+          JSON.stringify(m.properties ?? m.traits ?? {}),
+          null,
+          Date.now(),
+          Date.now(),
+          `raw-${m.messageId}`,
+        );
+      }
+    });
+    const rawStarted = performance.now();
+    for (const batch of batches) tx(batch);
+    const rawRate = total / ((performance.now() - rawStarted) / 1000);
+    await store.close();
+
+    return {
+      metrics: {
+        "ingest /v1/batch events/s (20 segments)": Math.round(rate),
+        "profile change → membership event p50 ms (idle)": idle.p50,
+        "profile change → membership event p99 ms (idle)": idle.p99,
+        "profile change → membership event p99 ms (under load)": loaded?.p99 ?? Number.NaN,
+      },
+      baselines: { "raw insert of the same event rows/s": Math.round(rawRate) },
+      ratios: { "ingest / raw insert": rate / rawRate },
+      notes: [
+        `${total} messages (90% track, 10% identify) over ${customers} customers, batches of ${BATCH}, ${CONCURRENCY} requests in flight, loopback HTTP, client in the same process`,
+      ],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+export default bench;
