@@ -1,9 +1,11 @@
-import { affectedSegments, eventMatches, PLANS } from "@journeys/core";
+import { affectedSegments, eventMatches } from "@journeys/core";
 import type { Business } from "../accounts/businesses";
 import type { Customer } from "../customers/customer";
-import { applyProfilePatch, blankCustomer, type ProfileChange } from "../customers/profile";
+import { applyProfilePatch, blankCustomer, normalisePhone, type ProfileChange } from "../customers/profile";
+import { CustomerAllowance } from "../customers/save-profile";
 import { identityHashes } from "../customers/suppression";
 import type { CustomerWriter } from "../customers/writer";
+import { JourneysError } from "../errors";
 import type { IdGenerator } from "../ids";
 import type { SegmentCatalog } from "../segments/catalog";
 import { reevaluateCustomer } from "../segments/membership";
@@ -43,8 +45,7 @@ export async function applyMessages(
   ctx: PipelineContext,
   messages: readonly IngestMessage[],
 ): Promise<MessageOutcome[]> {
-  const customerLimit = PLANS[ctx.business.plan].limits.customers;
-  let customers = customerLimit === null ? 0 : await w.customerCount();
+  const allowance = new CustomerAllowance(w, ctx.business.plan);
   const outcomes: MessageOutcome[] = [];
   for (const message of messages) {
     try {
@@ -52,18 +53,10 @@ export async function applyMessages(
         outcomes.push({ status: "duplicate" });
         continue;
       }
-      const wouldCreate = () => {
-        if (customerLimit !== null && customers >= customerLimit) {
-          throw new Rejection(
-            "plan_limit_reached",
-            `the ${PLANS[ctx.business.plan].name} plan allows ${customerLimit.toLocaleString("en-US")} customers; this business has reached it`,
-          );
-        }
-        customers++;
-      };
-      outcomes.push(await applyOne(w, ctx, message, wouldCreate));
+      outcomes.push(await applyOne(w, ctx, message, () => allowance.reserve()));
     } catch (error) {
-      if (!(error instanceof Rejection)) throw error;
+      // A message-level refusal (bad trait, plan limit, erased person) rejects this message only.
+      if (!(error instanceof Rejection || error instanceof JourneysError)) throw error;
       outcomes.push({ status: "rejected", code: error.code, message: error.message });
     }
   }
@@ -74,7 +67,7 @@ async function applyOne(
   w: CustomerWriter,
   ctx: PipelineContext,
   message: IngestMessage,
-  reserveNewCustomer: () => void,
+  reserveNewCustomer: () => Promise<void>,
 ): Promise<MessageOutcome> {
   const { now } = ctx;
   const resolved = await resolveCustomer(w, ctx, message, reserveNewCustomer);
@@ -160,7 +153,7 @@ async function resolveCustomer(
   w: CustomerWriter,
   ctx: PipelineContext,
   message: IngestMessage,
-  reserveNewCustomer: () => void,
+  reserveNewCustomer: () => Promise<void>,
 ): Promise<Resolved> {
   const { now } = ctx;
   const userId = message.userId;
@@ -190,7 +183,10 @@ async function resolveCustomer(
       message.type === "identify" && typeof message.traits.email === "string"
         ? message.traits.email.trim().toLowerCase()
         : null;
-    for (const hash of identityHashes(w.businessId, { userId, email })) {
+    const rawPhone = message.type === "identify" ? message.traits.phone : undefined;
+    const normalised = rawPhone === undefined || rawPhone === null ? null : normalisePhone(rawPhone);
+    const phone = typeof normalised === "string" ? normalised : null;
+    for (const hash of identityHashes(w.businessId, { userId, email, phone })) {
       if (await w.isSuppressed(hash)) {
         throw new Rejection(
           "customer_erased",
@@ -198,7 +194,7 @@ async function resolveCustomer(
         );
       }
     }
-    reserveNewCustomer();
+    await reserveNewCustomer();
     const customer = { ...blankCustomer(ctx.newId("cus"), now), userId };
     result = { customer, persisted: false, evaluateAll: true, dirty: false };
   }
