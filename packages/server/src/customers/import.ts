@@ -173,8 +173,7 @@ async function apply(
   options: ImportOptions,
 ): Promise<CustomerImport> {
   const result: CustomerImport = {
-    // Import ids are `imp_…`; the generator knows the prefixes of stored entities only.
-    id: `imp_${r.newId("cus").slice(4)}`,
+    id: r.newId("imp"),
     status: "running",
     totalRows: 0,
     accepted: 0,
