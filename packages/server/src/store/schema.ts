@@ -157,6 +157,129 @@ export interface CustomerImportsTable {
   finished_at: number | null;
 }
 
+export interface TemplatesTable {
+  business_id: string;
+  id: string;
+  name: string;
+  /** email | sms | whatsapp | telegram | push */
+  channel: string;
+  /** Per channel: email {subject, body, text?}; sms/telegram {body}; push {title, body, url?}; … */
+  content: unknown;
+  /** 1 when the template needs no marketing consent (a receipt, a password reset). */
+  transactional: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ChannelsTable {
+  business_id: string;
+  channel: string;
+  provider: string;
+  /** Provider settings, secrets included (never returned by the API). */
+  config: unknown;
+  updated_at: number;
+}
+
+export interface JourneysTable {
+  business_id: string;
+  id: string;
+  name: string;
+  /** draft | active | paused | archived */
+  status: string;
+  /** The version of `definition`; bumped when an edit is published. */
+  version: number;
+  /** Activation run; bumped by each activation after a pause (no re-entry within a run). */
+  run: number;
+  definition: unknown;
+  /** The version new entrants get (null until first activated). */
+  published_version: number | null;
+  created_at: number;
+  updated_at: number;
+  activated_at: number | null;
+  archived_at: number | null;
+}
+
+export interface JourneyVersionsTable {
+  business_id: string;
+  journey_id: string;
+  version: number;
+  definition: unknown;
+  created_at: number;
+}
+
+export interface EnrollmentsTable {
+  business_id: string;
+  id: string;
+  journey_id: string;
+  version: number;
+  run: number;
+  customer_id: string;
+  /** active | waiting | exited */
+  state: string;
+  node_id: string | null;
+  wait_until: number | null;
+  visited: unknown;
+  exit_reason: string | null;
+  /** The triggering event's properties, for templates (`event.*`). */
+  trigger_event: unknown;
+  entered_at: number;
+  updated_at: number;
+}
+
+export interface EnrollmentTrailTable {
+  business_id: string;
+  enrollment_id: string;
+  seq: number;
+  at: number;
+  entry: unknown;
+}
+
+export interface EngineWorkTable {
+  id: Generated<number>;
+  business_id: string;
+  /** enter | wake | left_segment | archive */
+  kind: string;
+  journey_id: string;
+  customer_id: string;
+  enrollment_id: string | null;
+  run_at: number;
+  payload: unknown;
+  created_at: number;
+}
+
+export interface EngineCursorsTable {
+  name: string;
+  position: number;
+}
+
+export interface DeliveriesTable {
+  business_id: string;
+  id: string;
+  /** Unique per business: "<enrollment id>:<node id>" for journey sends. */
+  delivery_key: string;
+  enrollment_id: string | null;
+  journey_id: string | null;
+  node_id: string | null;
+  customer_id: string;
+  channel: string;
+  template_id: string;
+  /** What the template may read beyond the customer (e.g. the triggering event). */
+  context: unknown;
+  /** queued | sending | sent | skipped | failed */
+  status: string;
+  /** Attempts started; the fence a sender must still hold to record its result. */
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  /** The provider's id for the message (the email Message-ID). */
+  message_id: string | null;
+  /** Why skipped / the last error / the provider's answer. */
+  detail: unknown;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
 export interface Database {
   businesses: BusinessesTable;
   api_keys: ApiKeysTable;
@@ -174,4 +297,13 @@ export interface Database {
   segment_sizes: SegmentSizesTable;
   suppressions: SuppressionsTable;
   customer_imports: CustomerImportsTable;
+  templates: TemplatesTable;
+  channels: ChannelsTable;
+  journeys: JourneysTable;
+  journey_versions: JourneyVersionsTable;
+  enrollments: EnrollmentsTable;
+  enrollment_trail: EnrollmentTrailTable;
+  engine_work: EngineWorkTable;
+  engine_cursors: EngineCursorsTable;
+  deliveries: DeliveriesTable;
 }

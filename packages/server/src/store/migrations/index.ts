@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { DialectName } from "../store";
 import * as m0001 from "./0001_foundation";
 import * as m0002 from "./0002_customers_events_segments";
+import * as m0003 from "./0003_journeys";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -13,4 +14,5 @@ export const MIGRATIONS: ReadonlyArray<{
 }> = [
   { name: "0001_foundation", up: m0001.up },
   { name: "0002_customers_events_segments", up: m0002.up },
+  { name: "0003_journeys", up: m0003.up },
 ];
