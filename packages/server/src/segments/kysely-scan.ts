@@ -1,3 +1,4 @@
+import { BUILT_IN_ATTRIBUTES } from "@journeys/core";
 import type { Kysely } from "kysely";
 import { readJson } from "../store/json";
 import type { Database } from "../store/schema";
@@ -24,13 +25,16 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
     businessId,
     db,
     async customers(needs, visit) {
+      const custom = needs.attributes.some(
+        (name) => !(BUILT_IN_ATTRIBUTES as readonly string[]).includes(name),
+      );
       let after: string | null = null;
       for (;;) {
         const rows = await db
           .selectFrom("customers")
           .select(["id", "user_id", "email", "phone", "timezone"])
-          .$if(needs.attributes, (q) => q.select("attributes"))
-          .$if(needs.subscriptions, (q) => q.select("subscriptions"))
+          .$if(custom, (q) => q.select("attributes"))
+          .$if(needs.subscriptions.length > 0, (q) => q.select("subscriptions"))
           .where("business_id", "=", businessId)
           .$if(after !== null, (q) => q.where("id", ">", after!))
           .orderBy("id")

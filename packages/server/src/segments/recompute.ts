@@ -1,5 +1,5 @@
 import {
-  BUILT_IN_ATTRIBUTES,
+  type Channel,
   type Condition,
   DAY_MS,
   dependencies,
@@ -45,8 +45,6 @@ export const hitCounts =
   (key, _selector, since) =>
     scan.hitCounts(counterId(key), since);
 
-const BUILT_IN = new Set<string>(BUILT_IN_ATTRIBUTES);
-
 interface Evaluation {
   /** Members after evaluation, by segment id (for the rules evaluated). */
   next: Map<string, Set<string>>;
@@ -65,13 +63,14 @@ export async function evaluateRules(
   now: number,
   emailOptOut: boolean,
 ): Promise<Evaluation> {
-  const needs: ScanNeeds = { attributes: false, subscriptions: false };
+  const attributes = new Set<string>();
+  const channels = new Set<Channel>();
   // counter key → window start (null: ever) → customer → count
   const counts = new Map<string, Map<number | null, Map<string, number>>>();
   for (const [, rule] of rules) {
     const deps = dependencies(rule);
-    if ([...deps.attributes].some((name) => !BUILT_IN.has(name))) needs.attributes = true;
-    if (deps.subscriptions.size > 0) needs.subscriptions = true;
+    for (const name of deps.attributes) attributes.add(name);
+    for (const channel of deps.subscriptions) channels.add(channel);
     for (const { key, selector, since } of eventWindows(rule, now)) {
       const byWindow = counts.get(key) ?? new Map<number | null, Map<string, number>>();
       counts.set(key, byWindow);
@@ -87,6 +86,7 @@ export async function evaluateRules(
     emailOptOut,
   };
   const evaluated = rules.map(([id, rule]) => [next.get(id)!, rule] as const);
+  const needs: ScanNeeds = { attributes: [...attributes], subscriptions: [...channels] };
   await scan.customers(needs, ({ id, facts }) => {
     customerId = id;
     for (const [members, rule] of evaluated) {

@@ -1,11 +1,15 @@
-import type { CustomerFacts } from "@journeys/core";
+import type { Channel, CustomerFacts } from "@journeys/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
 
-/** Which customer columns a scan must decode; the rest are skipped (JSON parsing dominates). */
+/**
+ * What of each customer a scan must decode: the attributes (built-in or custom) and the
+ * subscription channels the rules read. A scan may leave everything else out of the facts
+ * (null / absent), because reading and decoding columns is most of the cost of a full scan.
+ */
 export interface ScanNeeds {
-  attributes: boolean;
-  subscriptions: boolean;
+  attributes: readonly string[];
+  subscriptions: readonly Channel[];
 }
 
 /** A customer as a scan yields it: the evaluator's facts plus what a summary shows. */
@@ -54,7 +58,7 @@ export interface MembershipScan {
   leave(segmentId: string, customerIds: readonly string[], at: number): Promise<string[]>;
 }
 
-/** Parses a customer row's JSON columns the way both scans do. */
+/** Facts from a row whose JSON columns were read whole (null: not read). */
 export function scannedCustomer(
   row: readonly [string, string | null, string | null, string | null, string | null, unknown, unknown],
   parse: (value: unknown) => unknown,
