@@ -280,6 +280,13 @@ export interface DeliveriesTable {
   sent_at: number | null;
 }
 
+/** Generated once per installation (migration 0004); e.g. "unsubscribe", the link-signing key. */
+export interface InstallationSecretsTable {
+  name: string;
+  value: string;
+  created_at: number;
+}
+
 export interface Database {
   businesses: BusinessesTable;
   api_keys: ApiKeysTable;
@@ -306,4 +313,5 @@ export interface Database {
   engine_work: EngineWorkTable;
   engine_cursors: EngineCursorsTable;
   deliveries: DeliveriesTable;
+  installation_secrets: InstallationSecretsTable;
 }

@@ -3,6 +3,7 @@ import type { DialectName } from "../store";
 import * as m0001 from "./0001_foundation";
 import * as m0002 from "./0002_customers_events_segments";
 import * as m0003 from "./0003_journeys";
+import * as m0004 from "./0004_installation_secrets";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -15,4 +16,5 @@ export const MIGRATIONS: ReadonlyArray<{
   { name: "0001_foundation", up: m0001.up },
   { name: "0002_customers_events_segments", up: m0002.up },
   { name: "0003_journeys", up: m0003.up },
+  { name: "0004_installation_secrets", up: m0004.up },
 ];
