@@ -16,6 +16,7 @@ import { customerRoutes } from "./routes/customers";
 import { healthRoutes } from "./routes/health";
 import { importRoutes } from "./routes/imports";
 import { segmentRoutes } from "./routes/segments";
+import { templateRoutes } from "./routes/templates";
 import { uiRoutes } from "./routes/ui";
 import { installValidation } from "./validation";
 
@@ -74,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(segmentRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(customerRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(importRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(templateRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(uiRoutes(r));
   return app;
