@@ -12,12 +12,14 @@ import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes } from "./routes/auth";
 import { businessRoutes } from "./routes/businesses";
+import { channelRoutes } from "./routes/channels";
 import { customerRoutes } from "./routes/customers";
 import { healthRoutes } from "./routes/health";
 import { importRoutes } from "./routes/imports";
 import { segmentRoutes } from "./routes/segments";
 import { templateRoutes } from "./routes/templates";
 import { uiRoutes } from "./routes/ui";
+import { unsubscribeRoutes } from "./routes/unsubscribe";
 import { installValidation } from "./validation";
 
 export interface AppOptions {
@@ -76,6 +78,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(customerRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(importRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(templateRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(channelRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(unsubscribeRoutes(r));
   await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(uiRoutes(r));
   return app;

@@ -1,0 +1,27 @@
+import type { Channel } from "@journeys/core";
+import type { ChannelProvider } from "./provider";
+
+/** A wrong field of a channel set-up, named for the 400 answer. */
+export interface SetupProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * What the server knows about one provider: how to check its set-up (`PUT …/channels/{channel}`),
+ * how to show it without secrets, and how to build a provider from it. One per provider file.
+ *
+ * @example
+ *   const parsed = smtpDefinition.parse({ host: "smtp.example.com", port: 587, … }, null);
+ *   if (Array.isArray(parsed)) throw …; else smtpDefinition.create(parsed);
+ */
+export interface ProviderDefinition<Config = Record<string, unknown>> {
+  channel: Channel;
+  /** Stored in `channels.provider`; never renamed. */
+  name: string;
+  /** Checks a set-up; `existing` lets a secret that is not sent again stay as it was. */
+  parse(input: Record<string, unknown>, existing: Config | null): Config | SetupProblem[];
+  /** The set-up as the API shows it: secrets replaced by `…Set: true`. */
+  redact(config: Config): Record<string, unknown>;
+  create(config: Config): ChannelProvider;
+}

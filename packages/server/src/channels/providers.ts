@@ -1,0 +1,47 @@
+import type { ChannelProvider } from "./provider";
+import { providerDefinition } from "./registry";
+import type { ChannelSetup } from "./setup";
+
+/**
+ * Builds providers from channel set-ups and keeps them, one per business and channel, so a
+ * pooled transport is reused across deliveries. A changed set-up (another host, a new
+ * password) replaces the provider and closes the old one.
+ *
+ * @example
+ *   const providers = new ProviderCache();
+ *   const smtp = providers.get("bus_…", setup); // the same object until the set-up changes
+ *   await providers.close();
+ */
+export class ProviderCache {
+  readonly #entries = new Map<string, { fingerprint: string; provider: ChannelProvider }>();
+
+  constructor(
+    /** Builds a provider; tests inject one to wrap or replace the real ones. */
+    private readonly build: (setup: ChannelSetup) => ChannelProvider | null = defaultBuild,
+  ) {}
+
+  /** The provider for this set-up, or null when no provider of that name exists. */
+  get(businessId: string, setup: ChannelSetup): ChannelProvider | null {
+    const key = `${businessId}:${setup.channel}`;
+    const fingerprint = `${setup.provider}:${JSON.stringify(setup.config)}`;
+    const cached = this.#entries.get(key);
+    if (cached?.fingerprint === fingerprint) return cached.provider;
+    if (cached) {
+      this.#entries.delete(key);
+      void cached.provider.close();
+    }
+    const provider = this.build(setup);
+    if (provider) this.#entries.set(key, { fingerprint, provider });
+    return provider;
+  }
+
+  async close(): Promise<void> {
+    const providers = [...this.#entries.values()].map((e) => e.provider);
+    this.#entries.clear();
+    await Promise.all(providers.map((p) => p.close()));
+  }
+}
+
+function defaultBuild(setup: ChannelSetup): ChannelProvider | null {
+  return providerDefinition(setup.channel, setup.provider)?.create(setup.config) ?? null;
+}

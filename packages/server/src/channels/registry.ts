@@ -1,0 +1,21 @@
+import type { Channel } from "@journeys/core";
+import type { ProviderDefinition } from "./definition";
+import { smtpDefinition } from "./smtp";
+
+/**
+ * Every provider the server can send through, by channel. A channel with no provider here
+ * cannot be set up yet (400 naming the channel). Later providers (Twilio SMS, WhatsApp Cloud,
+ * Telegram, FCM / Web Push) add one line each.
+ */
+export const PROVIDERS: Record<Channel, ReadonlyArray<ProviderDefinition<never>>> = {
+  email: [smtpDefinition as ProviderDefinition<never>],
+  sms: [],
+  whatsapp: [],
+  telegram: [],
+  push: [],
+};
+
+/** The definition of `provider` on `channel`, or undefined. */
+export function providerDefinition(channel: Channel, provider: string): ProviderDefinition | undefined {
+  return PROVIDERS[channel].find((d) => d.name === provider) as ProviderDefinition | undefined;
+}

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { describe, it } from "node:test";
+import { providerContract } from "./provider.contract";
+import { classifySmtpError, SmtpProvider, senderAddress, smtpDefinition } from "./smtp";
+import { rawHeader, startTestSmtpServer } from "./test-smtp-server";
+
+/** A port nothing listens on: bound, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+providerContract("smtp", async () => {
+  const smtp = await startTestSmtpServer();
+  const config = { host: "127.0.0.1", port: smtp.port, secure: false, from: "Shop <news@shop.example>" };
+  return {
+    provider: new SmtpProvider(config),
+    unreachable: new SmtpProvider({ ...config, port: await closedPort() }),
+    message: (to) => ({
+      channel: "email",
+      to,
+      subject: "Hello",
+      html: "<p>Hello</p>",
+      text: "Hello",
+      headers: {},
+    }),
+    addresses: ["ada@example.com", "grace@example.com"],
+    accepted: () => smtp.messages.length,
+    refuseTemporarily: () => smtp.failNext(451, "4.3.0 Try again later"),
+    refusePermanently: () => smtp.failNext(550, "5.1.1 No such user"),
+    tearDown: () => smtp.close(),
+  };
+});
+
+describe("smtp provider", () => {
+  it("puts the Message-ID it answers on the message, from the idempotency key and the sender's domain", async () => {
+    const smtp = await startTestSmtpServer();
+    const provider = new SmtpProvider({
+      host: "127.0.0.1",
+      port: smtp.port,
+      secure: false,
+      from: "news@shop.example",
+    });
+    try {
+      const result = await provider.send(
+        {
+          channel: "email",
+          to: "ada@example.com",
+          subject: "Hi",
+          html: "<p>Hi</p>",
+          text: "Hi",
+          headers: { "List-Unsubscribe": "<https://x.test/u/t>" },
+        },
+        { idempotencyKey: "dlv_abc" },
+      );
+      assert.deepEqual(result, { ok: true, providerMessageId: "<dlv_abc@shop.example>" });
+      const [mail] = await smtp.waitFor(1);
+      assert.equal(mail?.messageId, "<dlv_abc@shop.example>");
+      assert.equal(rawHeader(mail!, "List-Unsubscribe"), "<https://x.test/u/t>");
+    } finally {
+      await provider.close();
+      await smtp.close();
+    }
+  });
+
+  it("classifies replies: 4xx and connection errors retryable, 5xx permanent, login refusals retryable", () => {
+    assert.equal(classifySmtpError({ responseCode: 421, response: "421 busy" }).kind, "retryable");
+    assert.equal(classifySmtpError({ responseCode: 552, response: "552 too big" }).kind, "permanent");
+    assert.equal(
+      classifySmtpError({ code: "ECONNECTION", message: "connect ECONNREFUSED" }).kind,
+      "retryable",
+    );
+    assert.equal(classifySmtpError({ code: "ETIMEDOUT", message: "timeout" }).kind, "retryable");
+    assert.equal(
+      classifySmtpError({ code: "EAUTH", responseCode: 535, response: "535 bad" }).kind,
+      "retryable",
+    );
+  });
+
+  it("checks a set-up, naming every wrong field, and keeps a password that is not sent again", () => {
+    const problems = smtpDefinition.parse(
+      { provider: "smtp", host: "", port: 70000, from: "nobody", extra: 1 },
+      null,
+    );
+    assert.ok(Array.isArray(problems));
+    assert.deepEqual(problems.map((p) => p.field).sort(), ["extra", "from", "host", "port"]);
+    const stored = {
+      host: "smtp.x.test",
+      port: 587,
+      secure: false,
+      username: "u",
+      password: "p",
+      from: "a@x.test",
+    };
+    const kept = smtpDefinition.parse({ provider: "smtp", ...stored, password: undefined }, stored);
+    assert.ok(!Array.isArray(kept) && kept.password === "p");
+    const { password: _secret, ...shown } = stored;
+    assert.deepEqual(smtpDefinition.redact(stored), { ...shown, passwordSet: true });
+    assert.equal(senderAddress('"Shop, Inc." <news@shop.example>'), "news@shop.example");
+  });
+});

@@ -1,0 +1,168 @@
+import nodemailer, { type Transporter } from "nodemailer";
+import type { ProviderDefinition, SetupProblem } from "./definition";
+import type { ChannelProvider, EmailMessage, SendFailure, SendOptions, SendResult } from "./provider";
+
+/**
+ * Email over SMTP through nodemailer (DESIGN §5 Channel set-up):
+ * `{ provider: "smtp", host, port, secure, username, password, from }`.
+ *
+ * One pooled transport per business set-up (the provider cache rebuilds it when the set-up
+ * changes). Every delivery gets `Message-ID: <idempotency key@sender domain>`, the same on
+ * every attempt. Answers are classified for the dispatcher: 4xx replies and connection
+ * problems are retryable, 5xx replies permanent — except authentication refusals (530, 535),
+ * which are the set-up's fault rather than the message's and so are retried until it is fixed.
+ */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** TLS from the first byte (port 465); false means STARTTLS when the server offers it. */
+  secure: boolean;
+  username?: string;
+  password?: string;
+  /** `news@shop.example` or `Shop <news@shop.example>`. */
+  from: string;
+}
+
+const ADDRESS = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
+const NAMED_ADDRESS = /^\s*(?:"([^"]*)"|([^<>"]*?))\s*<([^<>]+)>\s*$/;
+
+/** The bare address of a `from` value, or null when it is not one. */
+export function senderAddress(from: string): string | null {
+  const named = NAMED_ADDRESS.exec(from);
+  const address = (named ? named[3]! : from).trim();
+  return ADDRESS.test(address) ? address : null;
+}
+
+export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
+  channel: "email",
+  name: "smtp",
+  parse(input, existing) {
+    const problems: SetupProblem[] = [];
+    const known = ["provider", "host", "port", "secure", "username", "password", "from"];
+    for (const key of Object.keys(input)) {
+      if (!known.includes(key)) problems.push({ field: key, message: "is not a field of the smtp set-up" });
+    }
+    const { host, port, secure, username, from } = input;
+    if (typeof host !== "string" || !/^[A-Za-z0-9.\-:[\]]{1,253}$/.test(host.trim()))
+      problems.push({ field: "host", message: "must be a host name or IP address" });
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65_535)
+      problems.push({ field: "port", message: "must be a port number (1–65535), e.g. 587 or 465" });
+    if (secure !== undefined && typeof secure !== "boolean")
+      problems.push({ field: "secure", message: "must be true (TLS, port 465) or false (STARTTLS)" });
+    if (
+      username !== undefined &&
+      username !== null &&
+      (typeof username !== "string" || username.length > 320)
+    )
+      problems.push({ field: "username", message: "must be a string" });
+    let password = input.password;
+    if (password === undefined && typeof username === "string" && username === existing?.username)
+      password = existing.password; // not sent again: keep the stored one
+    if (
+      password !== undefined &&
+      password !== null &&
+      (typeof password !== "string" || password.length > 1024)
+    )
+      problems.push({ field: "password", message: "must be a string" });
+    if (typeof username === "string" && username && typeof password !== "string")
+      problems.push({ field: "password", message: "is required with a username" });
+    if (typeof from !== "string" || senderAddress(from) === null)
+      problems.push({ field: "from", message: 'must be an address, e.g. "Shop <news@shop.example>"' });
+    if (problems.length > 0) return problems;
+    return {
+      host: (host as string).trim(),
+      port: port as number,
+      secure: secure === true,
+      ...(typeof username === "string" && username ? { username, password: password as string } : {}),
+      from: (from as string).trim(),
+    };
+  },
+  redact({ password, ...rest }) {
+    return { ...rest, passwordSet: typeof password === "string" && password.length > 0 };
+  },
+  create: (config) => new SmtpProvider(config),
+};
+
+/** Sends email through one pooled SMTP transport. */
+export class SmtpProvider implements ChannelProvider<"email"> {
+  readonly channel = "email" as const;
+  readonly name = "smtp";
+  readonly #transport: Transporter;
+  readonly #domain: string;
+
+  constructor(readonly config: SmtpConfig) {
+    this.#domain = senderAddress(config.from)?.split("@")[1] ?? "journeys.invalid";
+    this.#transport = nodemailer.createTransport({
+      pool: true,
+      maxConnections: 5,
+      maxMessages: 100,
+      host: config.host,
+      port: config.port,
+      secure: config.secure,
+      ...(config.username ? { auth: { user: config.username, pass: config.password ?? "" } } : {}),
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+  }
+
+  /** The Message-ID a delivery gets, e.g. `<dlv_01…@shop.example>`. */
+  messageId(idempotencyKey: string): string {
+    return `<${idempotencyKey}@${this.#domain}>`;
+  }
+
+  async send(message: EmailMessage, options: SendOptions): Promise<SendResult> {
+    const messageId = this.messageId(options.idempotencyKey);
+    try {
+      await this.#transport.sendMail({
+        from: this.config.from,
+        to: message.to,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        headers: message.headers,
+        messageId,
+      });
+      return { ok: true, providerMessageId: messageId };
+    } catch (error) {
+      return classifySmtpError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#transport.close();
+  }
+}
+
+/**
+ * What an SMTP failure means for the delivery.
+ *
+ * @example classifySmtpError({ responseCode: 550, response: "550 5.1.1 no such user" })
+ *   // → { ok: false, kind: "permanent", message: "550 5.1.1 no such user" }
+ */
+export function classifySmtpError(error: unknown): SendFailure {
+  const e = (error ?? {}) as {
+    responseCode?: unknown;
+    response?: unknown;
+    code?: unknown;
+    message?: unknown;
+  };
+  const reply = typeof e.response === "string" ? e.response : String(e.message ?? error);
+  const code = typeof e.responseCode === "number" ? e.responseCode : null;
+  if (code === 530 || code === 535 || e.code === "EAUTH") {
+    return {
+      ok: false,
+      kind: "retryable",
+      message: `the SMTP server refused the login (check the set-up): ${reply}`,
+    };
+  }
+  if (code !== null && code >= 500) return { ok: false, kind: "permanent", message: reply };
+  if (code !== null && code >= 400) return { ok: false, kind: "retryable", message: reply };
+  return {
+    ok: false,
+    kind: "retryable",
+    message: `${typeof e.code === "string" ? `${e.code}: ` : ""}${reply}`,
+  };
+}

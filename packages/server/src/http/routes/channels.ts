@@ -1,0 +1,86 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { deleteChannel, getChannel, listChannels, putChannel } from "../../channels/setup";
+import type { Resources } from "../../resources";
+import { businessAccess } from "../auth";
+import { BusinessParams, businessErrors, businessSecurity } from "../schemas";
+
+const Setup = Type.Object(
+  {
+    channel: Type.String(),
+    provider: Type.String(),
+    passwordSet: Type.Optional(Type.Boolean({ description: "A password is stored (it is never returned)." })),
+    updatedAt: Type.Number(),
+  },
+  {
+    additionalProperties: true,
+    description: "The provider's fields without secrets, e.g. host, port, secure, username, from.",
+  },
+);
+const ChannelParams = Type.Object({
+  businessId: Type.String({ minLength: 1, maxLength: 64 }),
+  channel: Type.String({ minLength: 1, maxLength: 32 }),
+});
+const tags = ["channels"];
+const security = businessSecurity;
+
+/**
+ * How a business sends on each channel (DESIGN §5 Channel set-up). Secrets go in and never
+ * come out: a stored password shows as `passwordSet: true`.
+ */
+export function channelRoutes(r: Resources): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.addHook("preHandler", businessAccess(r));
+
+    app.get(
+      "/:businessId/channels",
+      {
+        schema: {
+          tags,
+          security,
+          params: BusinessParams,
+          response: { 200: Type.Object({ data: Type.Array(Setup) }), ...businessErrors },
+        },
+      },
+      async (request) => ({ data: await listChannels(r, request.params.businessId) }),
+    );
+
+    app.get(
+      "/:businessId/channels/:channel",
+      { schema: { tags, security, params: ChannelParams, response: { 200: Setup, ...businessErrors } } },
+      async (request) => getChannel(r, request.params.businessId, request.params.channel),
+    );
+
+    app.put(
+      "/:businessId/channels/:channel",
+      {
+        schema: {
+          tags,
+          summary:
+            "Set up a channel, e.g. email over SMTP: { provider: 'smtp', host, port, secure, username, password, from }",
+          security,
+          params: ChannelParams,
+          body: Type.Object({ provider: Type.String({ maxLength: 64 }) }, { additionalProperties: true }),
+          response: { 200: Setup, ...businessErrors },
+        },
+      },
+      async (request) => putChannel(r, request.params.businessId, request.params.channel, request.body),
+    );
+
+    app.delete(
+      "/:businessId/channels/:channel",
+      {
+        schema: {
+          tags,
+          security,
+          params: ChannelParams,
+          response: { 204: Type.Null({ description: "Removed." }), ...businessErrors },
+        },
+      },
+      async (request, reply) => {
+        await deleteChannel(r, request.params.businessId, request.params.channel);
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}
