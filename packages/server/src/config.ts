@@ -16,6 +16,8 @@ export interface Config {
   clock: "system" | "manual";
   /** Largest management-API request body, bytes. */
   bodyLimit: number;
+  /** Where the server is reachable from the internet (unsubscribe links in emails). */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +67,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (bodyLimit === null || bodyLimit < 1024)
     problems.push("JOURNEYS_BODY_LIMIT must be a whole number of bytes ≥ 1024");
 
+  const publicUrl = (env.JOURNEYS_PUBLIC_URL?.trim() || `http://${host}:${port ?? 3000}`).replace(/\/+$/, "");
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(publicUrl)) {
+    problems.push(
+      "JOURNEYS_PUBLIC_URL must be an http(s) URL without query, e.g. https://journeys.example.com",
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host,
@@ -76,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: runEnv,
     clock,
     bodyLimit: bodyLimit ?? 1_048_576,
+    publicUrl,
   };
 }
 

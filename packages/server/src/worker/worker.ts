@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import { sweepSessions } from "../accounts/sessions";
+import { ProviderCache } from "../channels/providers";
+import { type Dispatcher, startDispatcher } from "../dispatcher/loop";
 import type { Resources } from "../resources";
 import { sweepSegments } from "../segments/sweep";
 
@@ -12,12 +14,27 @@ import { sweepSegments } from "../segments/sweep";
  * previous one still running is skipped, so a slow sweep never piles up.
  */
 export interface Worker {
+  /** Sends the outbox; `wake()` it after committing new deliveries. */
+  dispatcher: Dispatcher;
   stop(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  /** JOURNEYS_PUBLIC_URL: where unsubscribe links in emails point. */
+  publicUrl: string;
 }
 
 const SWEEP_EVERY_MS = 60_000;
 
-export function startWorker(r: Resources, log: Logger): Worker {
+export function startWorker(
+  r: Resources,
+  log: Logger,
+  options: WorkerOptions = { publicUrl: "http://127.0.0.1:3000" },
+): Worker {
+  const providers = new ProviderCache();
+  const dispatcher = startDispatcher(r, { providers, publicUrl: options.publicUrl }, (error) =>
+    log.error({ err: error }, "dispatch failed"),
+  );
   let stopping = false;
   let inFlight: Promise<void> = Promise.resolve();
   let busy = false;
@@ -45,10 +62,12 @@ export function startWorker(r: Resources, log: Logger): Worker {
   log.info("worker started");
 
   return {
+    dispatcher,
     async stop() {
       stopping = true;
       clearInterval(timer);
-      await inFlight;
+      await Promise.all([inFlight, dispatcher.stop()]);
+      await providers.close();
       log.info("worker stopped");
     },
   };

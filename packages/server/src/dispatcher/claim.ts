@@ -1,0 +1,76 @@
+import { sql } from "kysely";
+import type { Resources } from "../resources";
+import type { DeliveriesTable } from "../store/schema";
+import { type ClaimedDelivery, toClaimedDelivery } from "./delivery";
+
+/**
+ * Claims up to `limit` due deliveries in one statement: queued ones whose `next_attempt_at`
+ * has come, and `sending` ones whose lease ran out (a worker died or hung mid-send). Each
+ * becomes `sending` with `attempts + 1` (the new fence) and a lease until `now + leaseMs`;
+ * `next_attempt_at` follows the lease, so one index on (status, next_attempt_at) finds both.
+ * PostgreSQL skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+ *
+ * @example const batch = await claimDeliveries(r, { limit: 100, leaseMs: 60_000 });
+ */
+export async function claimDeliveries(
+  r: Resources,
+  options: { limit: number; leaseMs: number },
+): Promise<ClaimedDelivery[]> {
+  const now = r.clock.now();
+  const lease = now + options.leaseMs;
+  const { db } = r.store;
+  const rows =
+    r.store.dialect === "postgres"
+      ? await sql<DeliveriesTable>`
+          update deliveries d
+          set status = 'sending', attempts = d.attempts + 1, lease_until = ${lease},
+              next_attempt_at = ${lease}, updated_at = ${now}
+          from (
+            select business_id, id from deliveries
+            where status in ('queued', 'sending') and next_attempt_at <= ${now}
+            order by next_attempt_at
+            limit ${options.limit}
+            for update skip locked
+          ) due
+          where d.business_id = due.business_id and d.id = due.id
+          returning d.*`.execute(db)
+      : await sql<DeliveriesTable>`
+          update deliveries
+          set status = 'sending', attempts = attempts + 1, lease_until = ${lease},
+              next_attempt_at = ${lease}, updated_at = ${now}
+          where rowid in (
+            select rowid from deliveries
+            where status in ('queued', 'sending') and next_attempt_at <= ${now}
+            order by next_attempt_at
+            limit ${options.limit}
+          )
+          returning *`.execute(db);
+  return rows.rows.map(toClaimedDelivery);
+}
+
+/**
+ * Re-checks the fence right before a send and extends the lease for it: false when another
+ * worker has claimed the delivery since (this attempt must not send).
+ */
+export async function holdFence(r: Resources, d: ClaimedDelivery, leaseMs: number): Promise<boolean> {
+  const lease = r.clock.now() + leaseMs;
+  const result = await r.store.db
+    .updateTable("deliveries")
+    .set({ lease_until: lease, next_attempt_at: lease })
+    .where("business_id", "=", d.businessId)
+    .where("id", "=", d.id)
+    .where("attempts", "=", d.attempt)
+    .where("status", "=", "sending")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The earliest time a delivery becomes due, or null when none is waiting (for "settle"). */
+export async function nextDeliveryAt(r: Resources): Promise<number | null> {
+  const row = await r.store.db
+    .selectFrom("deliveries")
+    .select((eb) => eb.fn.min("next_attempt_at").as("at"))
+    .where("status", "in", ["queued", "sending"])
+    .executeTakeFirst();
+  return row?.at == null ? null : Number(row.at);
+}

@@ -1,0 +1,129 @@
+import type { OutgoingMessage, SendResult } from "../channels/provider";
+import { unsubscribeToken } from "../channels/unsubscribe";
+import type { Resources } from "../resources";
+import { type RenderedContent, renderTemplate } from "../templates/render";
+import { retryDelay } from "./backoff";
+import { holdFence } from "./claim";
+import { decide } from "./decide";
+import type { ClaimedDelivery, Outcome } from "./delivery";
+import type { BatchLookups } from "./lookups";
+import type { ResolvedOptions } from "./options";
+import { recordOutcome } from "./record";
+
+/** What happened to one claimed delivery; `lost` means another worker holds it now. */
+export type DeliveryResult = Outcome["status"] | "lost";
+
+/**
+ * Takes one claimed delivery to its outcome: decide (skip with a reason, or send), render,
+ * re-check the fence, send, record — every record fenced on the attempt.
+ *
+ * @example await deliver(r, claimed, lookups, resolveOptions({ providers, publicUrl }))
+ */
+export async function deliver(
+  r: Resources,
+  d: ClaimedDelivery,
+  lookups: BatchLookups,
+  options: ResolvedOptions,
+): Promise<DeliveryResult> {
+  const record = async (outcome: Outcome): Promise<DeliveryResult> =>
+    (await recordOutcome(r, d, outcome)) ? outcome.status : "lost";
+
+  if (d.attempt > options.retry.maxAttempts) {
+    return record({
+      status: "failed",
+      reason: "attempts_exhausted",
+      why: `${options.retry.maxAttempts} attempts did not finish (the worker stopped mid-send)`,
+    });
+  }
+  const [business, template, setup, journeyArchived, customer] = await Promise.all([
+    lookups.business(d.businessId),
+    lookups.template(d.businessId, d.templateId),
+    lookups.channel(d.businessId, d.channel),
+    lookups.journeyArchived(d.businessId, d.journeyId),
+    lookups.customer(d.businessId, d.customerId),
+  ]);
+  const provider = setup ? options.providers.get(d.businessId, setup) : null;
+  const decision = decide({
+    channel: d.channel,
+    customer,
+    template,
+    business,
+    channelReady: !!provider,
+    journeyArchived,
+  });
+  if (!decision.send) return record({ status: "skipped", reason: decision.reason, why: decision.why });
+
+  let message: OutgoingMessage;
+  try {
+    const unsubscribeUrl = `${options.publicUrl}/u/${await unsubscribeToken(r.store, {
+      businessId: d.businessId,
+      customerId: d.customerId,
+      channel: d.channel,
+    })}`;
+    const rendered = await renderTemplate(decision.template, {
+      customer: decision.customer,
+      event: d.context?.event ?? null,
+      business,
+      unsubscribeUrl,
+    });
+    message = toMessage(rendered, decision.to, unsubscribeUrl);
+  } catch (error) {
+    return record({
+      status: "failed",
+      reason: "render_failed",
+      why: `the template does not render: ${errorText(error)}`,
+    });
+  }
+
+  if (!provider || !(await holdFence(r, d, options.leaseMs))) return "lost";
+  let result: SendResult;
+  try {
+    result = await provider.send(message as never, { idempotencyKey: d.id });
+  } catch (error) {
+    result = { ok: false, kind: "retryable", message: errorText(error) };
+  }
+  if (result.ok) return record({ status: "sent", messageId: result.providerMessageId });
+  if (result.kind === "permanent" || d.attempt >= options.retry.maxAttempts) {
+    const why =
+      result.kind === "permanent" ? result.message : `gave up after ${d.attempt} attempts: ${result.message}`;
+    return record({
+      status: "failed",
+      reason: result.kind === "permanent" ? "permanent" : "attempts_exhausted",
+      why,
+    });
+  }
+  const delay = retryDelay(d.attempt, result, options.retry, options.random);
+  return record({ status: "retrying", retryAt: r.clock.now() + delay, why: result.message });
+}
+
+/**
+ * The provider message for a rendered template. Emails carry RFC 8058 one-click unsubscribe
+ * headers pointing at the signed link (which the body carries too).
+ */
+function toMessage(rendered: RenderedContent, to: string, unsubscribeUrl: string): OutgoingMessage {
+  switch (rendered.channel) {
+    case "email":
+      return {
+        channel: "email",
+        to,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        headers: {
+          "List-Unsubscribe": `<${unsubscribeUrl}>`,
+          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+      };
+    case "sms":
+    case "telegram":
+      return { channel: rendered.channel, to, body: rendered.body };
+    case "whatsapp":
+      return { ...rendered, to };
+    case "push":
+      return { ...rendered, to };
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
