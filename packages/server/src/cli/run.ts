@@ -40,7 +40,9 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
 
   const app = roles.includes("api") ? await buildApp({ resources, config, logger: log }) : undefined;
   if (app) await app.listen({ host: config.host, port: config.port });
-  const worker = roles.includes("worker") ? startWorker(resources, log.child({ role: "worker" }), { publicUrl: config.publicUrl }) : undefined;
+  const worker = roles.includes("worker")
+    ? startWorker(resources, log.child({ role: "worker" }), { publicUrl: config.publicUrl })
+    : undefined;
   log.info(
     {
       startupMs: Math.round(performance.now() - started),
