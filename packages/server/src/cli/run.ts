@@ -1,8 +1,10 @@
 import pino, { type Logger } from "pino";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { countBusinesses } from "../accounts/businesses";
+import { ProviderCache } from "../channels/providers";
 import { type Clock, ManualClock, systemClock } from "../clock";
 import type { Config } from "../config";
+import { dispatchStep } from "../engine/dispatch";
 import { buildApp } from "../http/app";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
@@ -38,10 +40,14 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     printDemoBanner(demo, config);
   }
 
-  const app = roles.includes("api") ? await buildApp({ resources, config, logger: log }) : undefined;
+  // One provider cache per process: the admin settle endpoint and the worker send through it.
+  const providers = new ProviderCache();
+  const app = roles.includes("api")
+    ? await buildApp({ resources, config, logger: log, dispatch: dispatchStep(providers, config.publicUrl) })
+    : undefined;
   if (app) await app.listen({ host: config.host, port: config.port });
   const worker = roles.includes("worker")
-    ? startWorker(resources, log.child({ role: "worker" }), { publicUrl: config.publicUrl })
+    ? await startWorker(resources, log.child({ role: "worker" }), { publicUrl: config.publicUrl, providers })
     : undefined;
   log.info(
     {

@@ -126,3 +126,23 @@ export async function* parseCsv(
   if (fieldStarted || fields.length > 0 || quoted) endRecord();
   yield* out.splice(0);
 }
+
+/**
+ * Every record of a CSV body already in memory (a small upload, such as a member list), read
+ * by `parseCsv` with the same rules and errors.
+ *
+ * @example
+ *   const [header, ...rows] = await readCsv('email\n"a@x.com"\n'); // rows[0]: { fields: ["a@x.com"], line: 2 }
+ */
+export async function readCsv(body: string | Buffer, options: CsvOptions = {}): Promise<CsvRecord[]> {
+  const records: CsvRecord[] = [];
+  for await (const record of parseCsv(
+    (async function* () {
+      yield body;
+    })(),
+    options,
+  )) {
+    records.push(record);
+  }
+  return records;
+}

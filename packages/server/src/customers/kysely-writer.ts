@@ -191,6 +191,21 @@ export function kyselyWriter(db: Kysely<Database>, businessId: string): Customer
         .onConflict((oc) => oc.doNothing())
         .execute();
     },
+    async enqueueWork(work) {
+      await db
+        .insertInto("engine_work")
+        .values({
+          business_id: businessId,
+          kind: work.kind,
+          journey_id: work.journeyId,
+          customer_id: work.customerId,
+          enrollment_id: null,
+          run_at: work.runAt,
+          payload: writeJson(work.payload),
+          created_at: work.runAt,
+        })
+        .execute();
+    },
     async isSuppressed(identityHash) {
       const row = await db
         .selectFrom("suppressions")

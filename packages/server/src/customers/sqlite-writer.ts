@@ -58,6 +58,9 @@ function prepare(raw: SQLite.Database) {
     suppress: s(
       "insert into suppressions (business_id, identity_hash, created_at) values (?, ?, ?) on conflict do nothing",
     ),
+    enqueueWork: s(
+      "insert into engine_work (business_id, kind, journey_id, customer_id, enrollment_id, run_at, payload, created_at) values (?, ?, ?, ?, null, ?, ?, ?)",
+    ),
     suppressed: s("select 1 from suppressions where business_id = ? and identity_hash = ?").pluck(),
     count: s("select count(*) from customers where business_id = ?").pluck(),
   };
@@ -156,6 +159,17 @@ export function sqliteWriter(raw: SQLite.Database, businessId: string): Customer
     },
     async purgeCustomerRows(table, customerId) {
       return purgeStatement(raw, table).run(businessId, customerId).changes;
+    },
+    async enqueueWork(work) {
+      st.enqueueWork.run(
+        businessId,
+        work.kind,
+        work.journeyId,
+        work.customerId,
+        work.runAt,
+        JSON.stringify(work.payload),
+        work.runAt,
+      );
     },
     async isSuppressed(identityHash) {
       return st.suppressed.get(businessId, identityHash) !== undefined;

@@ -52,6 +52,14 @@ export interface CustomerWriter {
   leave(segmentId: string, customerId: string, at: number): Promise<void>;
   /** Deletes every row of `table` that belongs to the customer; resolves to how many. */
   purgeCustomerRows(table: CustomerDataTable, customerId: string): Promise<number>;
+  /** Queues engine work (e.g. an event-triggered journey entry) in this transaction. */
+  enqueueWork(work: {
+    kind: "enter";
+    journeyId: string;
+    customerId: string;
+    runAt: number;
+    payload: unknown;
+  }): Promise<void>;
   isSuppressed(identityHash: string): Promise<boolean>;
   /** Keeps an erased identity's hash (idempotent). */
   suppress(identityHash: string, at: number): Promise<void>;

@@ -4,11 +4,13 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Config } from "../config";
+import type { Dispatch } from "../engine/loop";
 import { ingestRoutes } from "../ingest/routes";
 import type { Resources } from "../resources";
 import { installErrorHandling } from "./errors";
 import { installMetrics } from "./metrics";
 import { adminRoutes } from "./routes/admin";
+import { adminTimeRoutes } from "./routes/admin-time";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes } from "./routes/auth";
 import { businessRoutes } from "./routes/businesses";
@@ -16,6 +18,7 @@ import { channelRoutes } from "./routes/channels";
 import { customerRoutes } from "./routes/customers";
 import { healthRoutes } from "./routes/health";
 import { importRoutes } from "./routes/imports";
+import { journeyRoutes } from "./routes/journeys";
 import { segmentRoutes } from "./routes/segments";
 import { templateRoutes } from "./routes/templates";
 import { uiRoutes } from "./routes/ui";
@@ -25,6 +28,8 @@ import { installValidation } from "./validation";
 export interface AppOptions {
   resources: Resources;
   config: Pick<Config, "adminToken" | "bodyLimit" | "env">;
+  /** Sends due deliveries during `POST /api/v1/admin/settle` (absent: settle leaves them queued). */
+  dispatch?: Dispatch;
   /** The process logger (pino); absent silences the app (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -72,8 +77,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(healthRoutes(r));
   await app.register(authRoutes(r), { prefix: "/api/v1/auth" });
   await app.register(adminRoutes(r, options.config.adminToken), { prefix: "/api/v1/admin" });
+  await app.register(adminTimeRoutes(r, options.config.adminToken, options.dispatch), {
+    prefix: "/api/v1/admin",
+  });
   await app.register(businessRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(apiKeyRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(journeyRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(segmentRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(customerRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(importRoutes(r), { prefix: "/api/v1/businesses" });

@@ -1,5 +1,6 @@
 import type { Business } from "../accounts/businesses";
 import { withCustomerWriter } from "../customers/with-writer";
+import type { EventTrigger } from "../engine/triggers";
 import type { IdGenerator } from "../ids";
 import type { SegmentCatalog } from "../segments/catalog";
 import type { Store } from "../store/store";
@@ -10,6 +11,7 @@ import { applyMessages, type MessageOutcome } from "./pipeline";
 interface Job {
   business: Business;
   catalog: SegmentCatalog;
+  eventTriggers: ReadonlyMap<string, readonly EventTrigger[]>;
   messages: IngestMessage[];
   now: number;
   resolve: (outcomes: MessageOutcome[]) => void;
@@ -68,7 +70,7 @@ export class IngestQueue {
   async #commit(group: Job[]): Promise<void> {
     try {
       const results = await this.#run(group);
-      group.forEach((job, i) => job.resolve(results[i]!));
+      for (const [i, job] of group.entries()) job.resolve(results[i]!);
     } catch (error) {
       if (group.length === 1) {
         group[0]!.reject(error);
@@ -99,7 +101,13 @@ export class IngestQueue {
           const job = group[i]!;
           results[i] = await applyMessages(
             w,
-            { business: job.business, catalog: job.catalog, newId: this.newId, now: job.now },
+            {
+              business: job.business,
+              catalog: job.catalog,
+              eventTriggers: job.eventTriggers,
+              newId: this.newId,
+              now: job.now,
+            },
             job.messages,
           );
         }

@@ -1,4 +1,6 @@
 import { getBusiness } from "../accounts/businesses";
+import { notifyWork } from "../engine/signals";
+import { journeyTriggers } from "../engine/triggers";
 import type { Resources } from "../resources";
 import { ingestQueue } from "./group-commit";
 import { INGEST_LIMITS, type IngestMessage, type MessageType, parseMessage } from "./messages";
@@ -49,12 +51,16 @@ export async function ingest(
 
   const business = await getBusiness(r, businessId);
   const catalog = await r.catalogs.get(r.store.db, businessId);
+  const eventTriggers = await journeyTriggers(r.store).forBusiness(businessId);
   const outcomes = await ingestQueue(r.store, r.newId).submit({
     business,
     catalog,
+    eventTriggers,
     messages: valid.map((v) => v.message),
     now: receivedAt,
   });
+  // Memberships changed or journeys were entered: wake the engine now rather than at its next poll.
+  notifyWork(r.store);
   let accepted = 0;
   let duplicates = 0;
   outcomes.forEach((outcome, i) => {

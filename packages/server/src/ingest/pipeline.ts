@@ -5,6 +5,7 @@ import { applyProfilePatch, blankCustomer, normalisePhone, type ProfileChange } 
 import { CustomerAllowance } from "../customers/save-profile";
 import { identityHashes } from "../customers/suppression";
 import type { CustomerWriter } from "../customers/writer";
+import { type EventTrigger, triggerMatches } from "../engine/triggers";
 import { JourneysError } from "../errors";
 import type { IdGenerator } from "../ids";
 import type { SegmentCatalog } from "../segments/catalog";
@@ -21,6 +22,8 @@ export type MessageOutcome =
 export interface PipelineContext {
   business: Business;
   catalog: SegmentCatalog;
+  /** Active event-triggered journeys by event name. */
+  eventTriggers: ReadonlyMap<string, readonly EventTrigger[]>;
   newId: IdGenerator;
   now: number;
 }
@@ -113,6 +116,18 @@ async function applyOne(
 
   const events: string[] = [];
   if (message.type === "track" && message.name !== null) {
+    // Event-triggered journeys: the entry is queued in this same transaction.
+    for (const trigger of ctx.eventTriggers.get(message.name) ?? []) {
+      if (triggerMatches(trigger, message.name, message.properties)) {
+        await w.enqueueWork({
+          kind: "enter",
+          journeyId: trigger.journeyId,
+          customerId: customer.id,
+          runAt: now,
+          payload: message.properties,
+        });
+      }
+    }
     for (const counter of ctx.catalog.countersByEvent.get(message.name) ?? []) {
       if (eventMatches(counter.selector, { name: message.name, properties: message.properties })) {
         await w.insertHit(customer.id, counter.id, message.timestamp, eventId);

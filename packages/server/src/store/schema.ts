@@ -13,6 +13,8 @@ export interface BusinessesTable {
   created_at: number;
   /** Bumped by every segment change (see migration 0002). */
   segments_version: Generated<number>;
+  /** Bumped by every journey status or trigger change (see migration 0003). */
+  journeys_version: Generated<number>;
 }
 
 export interface ApiKeysTable {

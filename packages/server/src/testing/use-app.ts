@@ -1,5 +1,9 @@
 import { after, before } from "node:test";
+import pino from "pino";
 import { type BusinessCredentials, createBusinessWithOwner } from "../accounts/bootstrap";
+import { ProviderCache } from "../channels/providers";
+import type { Clock } from "../clock";
+import { dispatchStep } from "../engine/dispatch";
 import { type App, buildApp } from "../http/app";
 import type { Resources } from "../resources";
 import type { TestDialect, TestStore } from "./dialects";
@@ -10,7 +14,7 @@ export const ADMIN_TOKEN = "test-admin-token-0123456789";
 /** An in-process app (no port) on a fresh store, with two businesses to test isolation. */
 export function useApp(
   dialect: TestDialect,
-  options: { bodyLimit?: number } = {},
+  options: { bodyLimit?: number; clock?: () => Clock } = {},
 ): {
   app: App;
   store: TestStore;
@@ -18,7 +22,7 @@ export function useApp(
   alpha: BusinessCredentials;
   beta: BusinessCredentials;
 } {
-  const storeCtx = useStore(dialect);
+  const storeCtx = useStore(dialect, options.clock ? { clock: options.clock } : {});
   const ctx = {} as {
     app: App;
     store: TestStore;
@@ -32,6 +36,9 @@ export function useApp(
     ctx.resources = storeCtx.resources;
     ctx.app = await buildApp({
       resources: ctx.resources,
+      // JOURNEYS_TEST_LOG=1 prints the app's logs (500s included) while debugging a test.
+      ...(process.env.JOURNEYS_TEST_LOG ? { logger: pino({ level: "warn" }) } : {}),
+      dispatch: dispatchStep(new ProviderCache(), "http://127.0.0.1:3000"),
       config: { adminToken: ADMIN_TOKEN, bodyLimit: options.bodyLimit ?? 1_048_576, env: "test" },
     });
     ctx.alpha = await createBusinessWithOwner(ctx.resources, {

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { sweepSessions } from "../accounts/sessions";
 import { ProviderCache } from "../channels/providers";
 import { type Dispatcher, startDispatcher } from "../dispatcher/loop";
+import { startEngine } from "../engine/loop";
 import type { Resources } from "../resources";
 import { sweepSegments } from "../segments/sweep";
 
@@ -22,19 +23,23 @@ export interface Worker {
 export interface WorkerOptions {
   /** JOURNEYS_PUBLIC_URL: where unsubscribe links in emails point. */
   publicUrl: string;
+  /** Shared with the process's admin settle endpoint; the worker makes its own when absent. */
+  providers?: ProviderCache;
 }
 
 const SWEEP_EVERY_MS = 60_000;
 
-export function startWorker(
+export async function startWorker(
   r: Resources,
   log: Logger,
   options: WorkerOptions = { publicUrl: "http://127.0.0.1:3000" },
-): Worker {
-  const providers = new ProviderCache();
+): Promise<Worker> {
+  const providers = options.providers ?? new ProviderCache();
   const dispatcher = startDispatcher(r, { providers, publicUrl: options.publicUrl }, (error) =>
     log.error({ err: error }, "dispatch failed"),
   );
+  // New outbox rows wake the dispatcher at once instead of at its next poll.
+  const engine = await startEngine(r, log.child({ part: "engine" }), { onQueued: () => dispatcher.wake() });
   let stopping = false;
   let inFlight: Promise<void> = Promise.resolve();
   let busy = false;
@@ -66,7 +71,7 @@ export function startWorker(
     async stop() {
       stopping = true;
       clearInterval(timer);
-      await Promise.all([inFlight, dispatcher.stop()]);
+      await Promise.all([inFlight, engine.stop(), dispatcher.stop()]);
       await providers.close();
       log.info("worker stopped");
     },

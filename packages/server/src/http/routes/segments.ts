@@ -252,14 +252,14 @@ export function segmentRoutes(r: Resources): FastifyPluginAsyncTypebox {
         } as never,
         handler: async (request) => {
           const { businessId, segmentId } = request.params as { businessId: string; segmentId: string };
-          return changeListMembers(r, businessId, segmentId, memberList(request.body), mode);
+          return changeListMembers(r, businessId, segmentId, await memberList(request.body), mode);
         },
       });
     }
   };
 }
 
-function memberList(body: unknown): ListInput {
+async function memberList(body: unknown): Promise<ListInput> {
   if (typeof body === "string") return listFromCsv(body);
   if (
     typeof body === "object" &&

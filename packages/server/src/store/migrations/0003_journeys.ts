@@ -179,4 +179,11 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .on("deliveries")
     .columns(["business_id", "journey_id", "node_id"])
     .execute();
+
+  // Bumped by every journey status or trigger change, so processes that cache the event
+  // triggers of active journeys (the ingestion write path) notice.
+  await db.schema
+    .alterTable("businesses")
+    .addColumn("journeys_version", "bigint", (c) => c.notNull().defaultTo(0))
+    .execute();
 }

@@ -1,0 +1,158 @@
+import type { Logger } from "pino";
+import type { Resources } from "../resources";
+import { DefinitionCache } from "./definitions";
+import { consumeMemberships } from "./membership-consumer";
+import { runDue } from "./run-due";
+import { listenForWork, notifyWork } from "./signals";
+
+/** Sends due outbox deliveries; the dispatcher provides it. Returns how many it handled. */
+export type Dispatch = (r: Resources) => Promise<number>;
+
+export interface EngineOptions {
+  /** Work items per transaction. */
+  batchSize?: number;
+  /** Longest sleep between polls when nothing signals. */
+  idleMs?: number;
+  dispatch?: Dispatch;
+  /** Told when a round wrote new outbox deliveries (the worker wakes its dispatcher). */
+  onQueued?: () => void;
+}
+
+export interface SettleReport {
+  rounds: number;
+  memberships: number;
+  steps: number;
+  deliveries: number;
+}
+
+/**
+ * One round of everything the engine does, until nothing is due at the current clock:
+ * membership log → engine work, due work → steps (and outbox rows), due deliveries → sends.
+ * Tests and `POST /api/v1/admin/settle` call this; the worker loop calls it on each wake-up.
+ */
+export async function settle(
+  r: Resources,
+  definitions: DefinitionCache,
+  options: EngineOptions = {},
+): Promise<SettleReport> {
+  const report: SettleReport = { rounds: 0, memberships: 0, steps: 0, deliveries: 0 };
+  for (;;) {
+    report.rounds++;
+    const memberships = await consumeMemberships(r, { limit: 1_000 });
+    const { processed, queued } = await runDue(r, definitions, { limit: options.batchSize ?? 1_000 });
+    if (queued > 0) options.onQueued?.();
+    const deliveries = options.dispatch ? await options.dispatch(r) : 0;
+    report.memberships += memberships;
+    report.steps += processed;
+    report.deliveries += deliveries;
+    if (memberships + processed + deliveries === 0) return report;
+  }
+}
+
+/**
+ * The engine in the worker role: settles whenever signalled (NOTIFY / in-process) or every
+ * `idleMs`. States: running → stopping (finishes the round in hand) → stopped.
+ */
+export async function startEngine(r: Resources, log: Logger, options: EngineOptions = {}) {
+  const definitions = new DefinitionCache();
+  const idleMs = options.idleMs ?? 250;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let pending = false;
+  const stopListening = await listenForWork(r.store, () => {
+    pending = true;
+    wake?.();
+  });
+  const loop = (async () => {
+    while (!stopping) {
+      pending = false;
+      try {
+        const report = await settle(r, definitions, options);
+        if (report.steps + report.deliveries > 0) log.debug(report, "engine round");
+      } catch (error) {
+        log.error({ err: error }, "engine round failed; retrying");
+      }
+      if (stopping) break;
+      if (!pending) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idleMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    }
+  })();
+  log.info("engine started");
+  return {
+    definitions,
+    nudge: () => notifyWork(r.store),
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop;
+      await stopListening();
+      log.info("engine stopped");
+    },
+  };
+}
+
+/**
+ * Settles, then waits until nothing is due anywhere — including work another worker holds in an
+ * open transaction — so a black-box test can assert right after. Gives up after `timeoutMs`.
+ */
+export async function settleFully(
+  r: Resources,
+  definitions: DefinitionCache,
+  options: EngineOptions & { timeoutMs?: number } = {},
+): Promise<SettleReport> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const total: SettleReport = { rounds: 0, memberships: 0, steps: 0, deliveries: 0 };
+  for (;;) {
+    const report = await settle(r, definitions, options);
+    total.rounds += report.rounds;
+    total.memberships += report.memberships;
+    total.steps += report.steps;
+    total.deliveries += report.deliveries;
+    if (await nothingDue(r)) return total;
+    if (Date.now() > deadline)
+      throw new Error("settle timed out: work is still due (is another worker stuck?)");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function nothingDue(r: Resources): Promise<boolean> {
+  const now = r.clock.now();
+  const db = r.store.db;
+  const work = await db
+    .selectFrom("engine_work")
+    .select("id")
+    .where("run_at", "<=", now)
+    .limit(1)
+    .executeTakeFirst();
+  if (work) return false;
+  const delivery = await db
+    .selectFrom("deliveries")
+    .select("id")
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("status", "=", "queued"), eb("next_attempt_at", "<=", now)]),
+        eb("status", "=", "sending"),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  if (delivery) return false;
+  const cursor = await db
+    .selectFrom("engine_cursors")
+    .select("position")
+    .where("name", "=", "membership_events")
+    .executeTakeFirst();
+  const newest = await db
+    .selectFrom("membership_events")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .executeTakeFirst();
+  return Number(newest?.seq ?? 0) <= Number(cursor?.position ?? 0);
+}

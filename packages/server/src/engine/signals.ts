@@ -1,0 +1,48 @@
+import { EventEmitter } from "node:events";
+import type pg from "pg";
+import type { Store } from "../store/store";
+
+/**
+ * Low-latency wake-ups for workers: whoever commits new work (ingestion, activation, the
+ * engine itself) calls `notifyWork`. In one process that is an event; on PostgreSQL it is also
+ * a `NOTIFY`, which `listenForWork` receives in every worker process. Workers still poll on a
+ * timer, so a lost signal only delays work, never loses it.
+ */
+const CHANNEL = "journeys_work";
+const emitters = new WeakMap<Store, EventEmitter>();
+
+function emitter(store: Store): EventEmitter {
+  let e = emitters.get(store);
+  if (!e) {
+    e = new EventEmitter();
+    e.setMaxListeners(100);
+    emitters.set(store, e);
+  }
+  return e;
+}
+
+export function notifyWork(store: Store): void {
+  emitter(store).emit("work");
+  if (store.dialect === "postgres") store.pool.query(`notify ${CHANNEL}`).catch(() => {});
+}
+
+/** Calls `onWork` whenever work may be due; returns a function that stops listening. */
+export async function listenForWork(store: Store, onWork: () => void): Promise<() => Promise<void>> {
+  const local = emitter(store);
+  local.on("work", onWork);
+  let client: pg.PoolClient | undefined;
+  if (store.dialect === "postgres") {
+    client = await store.pool.connect();
+    client.on("notification", onWork);
+    await client.query(`listen ${CHANNEL}`);
+  }
+  return async () => {
+    local.off("work", onWork);
+    if (client) {
+      await client.query(`unlisten ${CHANNEL}`).catch(() => {});
+      client.release();
+    }
+  };
+}
+
+export type { pg };

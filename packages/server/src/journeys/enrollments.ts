@@ -1,0 +1,98 @@
+import { fromRow } from "../engine/run-due";
+import { notFound } from "../errors";
+import type { Resources } from "../resources";
+import { readJson } from "../store/json";
+
+/** Enrollments of a journey, newest first by id, with a cursor. */
+export async function listEnrollments(
+  r: Resources,
+  businessId: string,
+  journeyId: string,
+  query: { customerId?: string; state?: string; limit?: number; cursor?: string },
+) {
+  const limit = query.limit ?? 50;
+  let q = r.store.db
+    .selectFrom("enrollments")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("journey_id", "=", journeyId);
+  if (query.customerId) q = q.where("customer_id", "=", query.customerId);
+  if (query.state) q = q.where("state", "=", query.state);
+  if (query.cursor) q = q.where("id", "<", query.cursor);
+  const rows = await q
+    .orderBy("id", "desc")
+    .limit(limit + 1)
+    .execute();
+  const page = rows.slice(0, limit).map((row) => ({
+    ...fromRow(row),
+    enteredAt: Number(row.entered_at),
+    updatedAt: Number(row.updated_at),
+  }));
+  return { data: page, nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/**
+ * One enrollment with its trail: every decision in order (entered, waited, branched and why,
+ * sent / skipped and why, exited and why) — the answer to "why did (not) this customer get
+ * that message?".
+ */
+export async function enrollmentWithTrail(
+  r: Resources,
+  businessId: string,
+  journeyId: string,
+  enrollmentId: string,
+) {
+  const row = await r.store.db
+    .selectFrom("enrollments")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where("journey_id", "=", journeyId)
+    .where("id", "=", enrollmentId)
+    .executeTakeFirst();
+  if (!row) throw notFound("enrollment");
+  const trail = await r.store.db
+    .selectFrom("enrollment_trail")
+    .select(["seq", "at", "entry"])
+    .where("business_id", "=", businessId)
+    .where("enrollment_id", "=", enrollmentId)
+    .orderBy("seq")
+    .execute();
+  const deliveries = await r.store.db
+    .selectFrom("deliveries")
+    .select([
+      "id",
+      "node_id",
+      "channel",
+      "template_id",
+      "status",
+      "attempts",
+      "message_id",
+      "detail",
+      "sent_at",
+    ])
+    .where("business_id", "=", businessId)
+    .where("enrollment_id", "=", enrollmentId)
+    .orderBy("id")
+    .execute();
+  return {
+    ...fromRow(row),
+    enteredAt: Number(row.entered_at),
+    updatedAt: Number(row.updated_at),
+    trail: trail.map((t) => ({
+      seq: Number(t.seq),
+      at: Number(t.at),
+      ...readJson<Record<string, unknown>>(t.entry),
+    })),
+    deliveries: deliveries.map((d) => ({
+      id: d.id,
+      nodeId: d.node_id,
+      channel: d.channel,
+      templateId: d.template_id,
+      status: d.status,
+      attempts: Number(d.attempts),
+      messageId: d.message_id,
+      detail: readJson(d.detail),
+      sentAt: d.sent_at === null ? null : Number(d.sent_at),
+    })),
+  };
+}

@@ -1,0 +1,95 @@
+import { countPerNode, simulate } from "@journeys/core";
+import { getBusiness } from "../accounts/businesses";
+import { toCustomer } from "../customers/customer";
+import { JourneysError, notFound } from "../errors";
+import type { Resources } from "../resources";
+import { unreceivableReason } from "./receivable";
+import { getJourney } from "./service";
+
+const DEFAULT_SAMPLE = 100;
+
+/**
+ * Runs a journey's current definition for one customer, or a sample from its entry segment, in
+ * virtual time from now: nothing is written and nothing is sent. Splits read each customer's
+ * memberships as they are now. Each send says whether it would go out or be skipped, and why.
+ */
+export async function simulateJourney(
+  r: Resources,
+  businessId: string,
+  journeyId: string,
+  input: { customerId?: string; sample?: number; event?: Record<string, unknown> },
+) {
+  const journey = await getJourney(r, businessId, journeyId);
+  const business = await getBusiness(r, businessId);
+  const definition = {
+    schemaVersion: 1 as const,
+    trigger: journey.trigger,
+    start: journey.start,
+    nodes: journey.nodes,
+  };
+  const db = r.store.db;
+
+  let customerIds: string[];
+  if (input.customerId) customerIds = [input.customerId];
+  else if (journey.trigger.type === "segment") {
+    const rows = await db
+      .selectFrom("segment_members")
+      .select("customer_id")
+      .where("business_id", "=", businessId)
+      .where("segment_id", "=", journey.trigger.segmentId)
+      .orderBy("customer_id")
+      .limit(input.sample ?? DEFAULT_SAMPLE)
+      .execute();
+    customerIds = rows.map((row) => row.customer_id);
+  } else {
+    throw new JourneysError(
+      "bad_request",
+      "customer_required",
+      "name a customerId: only segment-triggered journeys can sample their entry segment",
+    );
+  }
+
+  const templates = await db
+    .selectFrom("templates")
+    .select(["id", "transactional"])
+    .where("business_id", "=", businessId)
+    .execute();
+  const transactional = new Set(templates.filter((t) => Number(t.transactional) === 1).map((t) => t.id));
+  const now = r.clock.now();
+  const results = [];
+  for (const customerId of customerIds) {
+    const row = await db
+      .selectFrom("customers")
+      .selectAll()
+      .where("business_id", "=", businessId)
+      .where("id", "=", customerId)
+      .executeTakeFirst();
+    if (!row) throw notFound(`customer ${customerId}`);
+    const customer = toCustomer(row);
+    const members = new Set(
+      (
+        await db
+          .selectFrom("segment_members")
+          .select("segment_id")
+          .where("business_id", "=", businessId)
+          .where("customer_id", "=", customerId)
+          .execute()
+      ).map((m) => m.segment_id),
+    );
+    const run = simulate(definition, { isMember: (id) => members.has(id) }, now);
+    results.push({
+      customerId,
+      timeline: run.timeline,
+      sends: run.sends.map((send) => ({
+        ...send,
+        wouldSkip: unreceivableReason(customer, send.channel, {
+          transactional: transactional.has(send.templateId),
+          emailOptOut: business.settings.emailOptOut,
+        }),
+      })),
+      endedAt: run.endedAt,
+      exitReason: run.exitReason,
+    });
+  }
+  return { startedAt: now, customers: results, perNode: countPerNode(results.map((x) => x.timeline)) };
+}
