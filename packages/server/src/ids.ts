@@ -3,7 +3,19 @@ import { randomBytes } from "node:crypto";
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
 
 /** Type prefixes of ids (DESIGN §5). Stored strings: never renamed. */
-export type IdPrefix = "bus" | "key" | "usr" | "jrn" | "seg" | "tpl" | "cus" | "frm" | "evt" | "enr" | "dlv" | "imp";
+export type IdPrefix =
+  | "bus"
+  | "key"
+  | "usr"
+  | "jrn"
+  | "seg"
+  | "tpl"
+  | "cus"
+  | "frm"
+  | "evt"
+  | "enr"
+  | "dlv"
+  | "imp";
 
 /** Produces ids; injected so tests can make them predictable. */
 export type IdGenerator = (prefix: IdPrefix) => string;
