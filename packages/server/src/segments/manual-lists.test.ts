@@ -94,6 +94,16 @@ for (const dialect of DIALECTS) {
         "text/csv",
       ).then(expect(400));
       assert.equal(noColumn.error.code, "invalid_csv");
+      const unclosed = await api(
+        ctx,
+        ctx.alpha,
+        "PUT",
+        `/segments/${list.id}/members`,
+        'email\n"m1@x.test\n',
+        "text/csv",
+      ).then(expect(400));
+      assert.equal(unclosed.error.code, "invalid_csv");
+      assert.match(unclosed.error.message, /line 2: a quoted field is not closed/);
       const badJson = await api(ctx, ctx.alpha, "PUT", `/segments/${list.id}/members`, { ids: [] }).then(
         expect(400),
       );

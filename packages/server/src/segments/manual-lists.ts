@@ -1,10 +1,10 @@
 import type { Kysely } from "kysely";
 import { getBusiness } from "../accounts/businesses";
+import { CsvError, readCsv } from "../customers/csv";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import type { Database } from "../store/schema";
 import { loadSegments } from "./catalog";
-import { readCsv } from "./csv";
 import { recomputeWithDependents } from "./segments";
 import { recordSizes } from "./sizes";
 import { withSegmentTransaction } from "./transaction";
@@ -49,9 +49,12 @@ const COLUMNS: Record<string, IdentifierKind> = {
 };
 const PRIORITY: IdentifierKind[] = ["id", "userId", "email"];
 
-/** Reads a CSV member list; the first of `id`, `userId`, `email` among its headers is used. */
-export function listFromCsv(text: string): ListInput {
-  const [header, ...rows] = readCsv(text);
+/**
+ * Reads a CSV member list; the first of `id`, `userId`, `email` among its headers is used.
+ * Blank lines are skipped.
+ */
+export async function listFromCsv(body: string | Buffer): Promise<ListInput> {
+  const [header, ...rows] = (await csvRecords(body)).filter((r) => r.fields.length > 1 || r.fields[0] !== "");
   const columns = new Map<IdentifierKind, number>();
   header?.fields.forEach((name, i) => {
     const kind = COLUMNS[name.trim().toLowerCase()];
@@ -67,6 +70,19 @@ export function listFromCsv(text: string): ListInput {
   }
   const column = columns.get(kind)!;
   return { kind, entries: rows.map((r) => ({ line: r.line, value: (r.fields[column] ?? "").trim() })) };
+}
+
+async function csvRecords(body: string | Buffer) {
+  try {
+    return await readCsv(body);
+  } catch (error) {
+    if (error instanceof CsvError) {
+      throw new JourneysError("bad_request", "invalid_csv", `the file is not valid CSV: ${error.message}`, {
+        line: error.line,
+      });
+    }
+    throw error;
+  }
 }
 
 const CHUNK = 500;
