@@ -1,25 +1,40 @@
-import { type Enrollment, type EnrollmentInput, newEnrollment, splitSegmentIds, step } from "@journeys/core";
+import {
+  type EnrollmentInput,
+  type JourneyDefinition,
+  newEnrollment,
+  splitSegmentIds,
+  step,
+} from "@journeys/core";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
-import type { EngineWorkTable, EnrollmentsTable } from "../store/schema";
+import type { EnrollmentsTable } from "../store/schema";
+import { BatchWrites, enrollmentRow, fromRow, loadBatch, loadMemberships, type Work } from "./batch";
 import type { DefinitionCache } from "./definitions";
 
-type Db = Resources["store"]["db"];
-type Work = Omit<EngineWorkTable, "id"> & { id: number };
+export { fromRow } from "./batch";
+
+const EMPTY: JourneyDefinition = {
+  schemaVersion: 1,
+  trigger: { type: "form", formId: "" },
+  start: "",
+  nodes: {},
+};
 
 export interface RunDueResult {
-  /** Work items taken from the queue (each one step or a no-op). */
+  /** Work items taken from the queue (each one interpreter call, or a no-op). */
   processed: number;
+  /** Journey nodes executed by those calls (message, delay, split). */
+  nodes: number;
   /** Deliveries written to the outbox. */
   queued: number;
 }
 
 /**
  * Claims up to `limit` due work items and runs each through the pure interpreter, then
- * commits all new states, trail entries, outbox deliveries and timers with the removal of the
- * claimed items — one transaction per batch. A crash before the commit leaves the items in the
- * queue, and re-running them is safe: enrollments are unique per (journey, customer, run) and
- * deliveries per delivery key.
+ * commits all new states, trail entries, outbox deliveries and timers together with the
+ * removal of the claimed items — one transaction per batch, a dozen set statements whatever
+ * its size. A crash before the commit leaves the items queued, and running them again is
+ * safe: enrollments are unique per (journey, customer, run), deliveries per delivery key.
  *
  * PostgreSQL: `FOR UPDATE SKIP LOCKED`, so many workers drain one queue; SQLite: one writer.
  */
@@ -39,214 +54,160 @@ export async function runDue(
       .limit(options.limit);
     if (r.store.dialect === "postgres") claim = claim.forUpdate().skipLocked();
     const work = (await claim.execute()) as Work[];
-    if (work.length === 0) return { processed: 0, queued: 0 };
-    let queued = 0;
-    for (const item of work) queued += await runOne(r, trx, definitions, item, now);
-    const ids = work.map((w) => w.id);
-    for (let i = 0; i < ids.length; i += 500) {
-      await trx
-        .deleteFrom("engine_work")
-        .where("id", "in", ids.slice(i, i + 500))
-        .execute();
+    const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0 };
+    const byBusiness = new Map<string, Work[]>();
+    for (const item of work)
+      byBusiness.set(item.business_id, [...(byBusiness.get(item.business_id) ?? []), item]);
+    for (const [businessId, items] of byBusiness) {
+      const { nodes, queued } = await runBusiness(r, trx, definitions, businessId, items, now);
+      result.nodes += nodes;
+      result.queued += queued;
     }
-    return { processed: work.length, queued };
+    return result;
   });
 }
 
-/** One work item; returns how many deliveries it queued. */
-async function runOne(
+async function runBusiness(
   r: Resources,
-  db: Db,
+  db: Resources["store"]["db"],
   definitions: DefinitionCache,
-  item: Work,
+  businessId: string,
+  items: Work[],
   now: number,
-): Promise<number> {
-  const journey = await db
-    .selectFrom("journeys")
-    .select(["status", "run", "published_version"])
-    .where("business_id", "=", item.business_id)
-    .where("id", "=", item.journey_id)
-    .executeTakeFirst();
-  if (!journey) return 0;
-
-  let row: EnrollmentsTable | undefined;
-  let input: EnrollmentInput;
-  if (item.kind === "enter") {
-    // Paused, archived or draft journeys enroll no one new.
-    if (journey.status !== "active" || journey.published_version === null) return 0;
-    const existing = await db
-      .selectFrom("enrollments")
-      .select(["run", "state"])
-      .where("business_id", "=", item.business_id)
-      .where("journey_id", "=", item.journey_id)
-      .where("customer_id", "=", item.customer_id)
-      .execute();
-    // One enrollment per customer per journey at a time, and no re-entry within a run.
-    if (existing.some((e) => e.state !== "exited" || Number(e.run) === Number(journey.run))) return 0;
-    const fresh = newEnrollment({
-      id: r.newId("enr"),
-      journeyId: item.journey_id,
-      version: Number(journey.published_version),
-      customerId: item.customer_id,
-      run: Number(journey.run),
-    });
-    row = toRow(item.business_id, fresh, readJson(item.payload), now);
-    await db.insertInto("enrollments").values(row).execute();
-    input = { type: "enter" };
-  } else {
-    let q = db.selectFrom("enrollments").selectAll().where("business_id", "=", item.business_id);
-    q = item.enrollment_id
-      ? q.where("id", "=", item.enrollment_id)
-      : q
-          .where("journey_id", "=", item.journey_id)
-          .where("customer_id", "=", item.customer_id)
-          .where("state", "!=", "exited");
-    row = await q.executeTakeFirst();
-    if (!row) return 0;
-    input = { type: item.kind as "wake" | "left_segment" | "archive" };
-    // Archiving outranks everything: an archived journey sends nothing more.
-    if (journey.status === "archived") input = { type: "archive" };
+) {
+  const loaded = await loadBatch(db, businessId, items);
+  const definitionOf = (journeyId: string, version: number) =>
+    definitions.get(db, businessId, journeyId, version);
+  // Split nodes read memberships: load them once for the batch, for the segments any version in play splits on.
+  const splitSegments = new Set<string>();
+  for (const item of items) {
+    const version = loaded.journeys.get(item.journey_id)?.publishedVersion;
+    if (version)
+      for (const id of splitSegmentIds((await definitionOf(item.journey_id, version)) ?? EMPTY))
+        splitSegments.add(id);
   }
-
-  const enrollment = fromRow(row);
-  const definition = await definitions.get(db, item.business_id, item.journey_id, enrollment.version);
-  if (!definition) return 0;
-  const splits = splitSegmentIds(definition);
-  const members = new Set<string>();
-  if (splits.length > 0 && input.type !== "archive" && input.type !== "left_segment") {
-    const rows = await db
-      .selectFrom("segment_members")
-      .select("segment_id")
-      .where("business_id", "=", item.business_id)
-      .where("customer_id", "=", item.customer_id)
-      .where("segment_id", "in", splits)
-      .execute();
-    for (const m of rows) members.add(m.segment_id);
+  for (const row of loaded.enrollments.values()) {
+    for (const id of splitSegmentIds((await definitionOf(row.journey_id, Number(row.version))) ?? EMPTY))
+      splitSegments.add(id);
   }
-  const result = step(definition, enrollment, input, now, { isMember: (id) => members.has(id) });
-  if (result.enrollment === enrollment && result.commands.length === 0) return 0;
+  const memberships = await loadMemberships(
+    db,
+    businessId,
+    [...new Set(items.map((i) => i.customer_id))],
+    [...splitSegments],
+  );
 
-  let seq = await lastTrailSeq(db, item.business_id, enrollment.id);
-  let queued = 0;
-  for (const command of result.commands) {
-    switch (command.type) {
-      case "trail":
-        await db
-          .insertInto("enrollment_trail")
-          .values({
-            business_id: item.business_id,
-            enrollment_id: enrollment.id,
-            seq: ++seq,
-            at: now,
-            entry: writeJson(command.entry),
-          })
-          .execute();
-        break;
-      case "send": {
-        const inserted = await db
-          .insertInto("deliveries")
-          .values({
-            business_id: item.business_id,
-            id: r.newId("dlv"),
-            delivery_key: command.deliveryKey,
-            enrollment_id: enrollment.id,
-            journey_id: enrollment.journeyId,
-            node_id: command.nodeId,
-            customer_id: enrollment.customerId,
-            channel: command.channel,
-            template_id: command.templateId,
-            context: writeJson({ event: readJson(row.trigger_event) ?? null }),
-            status: "queued",
-            attempts: 0,
-            next_attempt_at: now,
-            lease_until: null,
-            message_id: null,
-            detail: null,
-            created_at: now,
-            updated_at: now,
-            sent_at: null,
-          })
-          .onConflict((oc) => oc.columns(["business_id", "delivery_key"]).doNothing())
-          .executeTakeFirst();
-        queued += Number(inserted.numInsertedOrUpdatedRows ?? 0n);
-        break;
-      }
-      case "wake_at":
-        await db
-          .insertInto("engine_work")
-          .values({
-            business_id: item.business_id,
-            kind: "wake",
-            journey_id: enrollment.journeyId,
-            customer_id: enrollment.customerId,
-            enrollment_id: enrollment.id,
-            run_at: command.at,
-            payload: null,
-            created_at: now,
-          })
-          .execute();
-        break;
-      case "exited":
-        break;
+  const writes = new BatchWrites();
+  const current = (id: string): EnrollmentsTable | undefined =>
+    writes.enrollments.get(id) ?? loaded.enrollments.get(id);
+  const ofCustomer = new Map<string, string[]>();
+  const index = (row: EnrollmentsTable) => {
+    const key = `${row.journey_id}\u0000${row.customer_id}`;
+    ofCustomer.set(key, [...(ofCustomer.get(key) ?? []), row.id]);
+  };
+  for (const row of loaded.enrollments.values()) index(row);
+  let nodes = 0;
+
+  for (const item of items) {
+    const journey = loaded.journeys.get(item.journey_id);
+    if (!journey) continue;
+    const mine = (ofCustomer.get(`${item.journey_id}\u0000${item.customer_id}`) ?? []).map(
+      (id) => current(id)!,
+    );
+    let row: EnrollmentsTable | undefined;
+    let input: EnrollmentInput;
+    if (item.kind === "enter") {
+      // Paused, archived or draft journeys enroll no one new; one enrollment at a time; no re-entry within a run.
+      if (journey.status !== "active" || journey.publishedVersion === null) continue;
+      if (mine.some((e) => e.state !== "exited" || Number(e.run) === journey.run)) continue;
+      const fresh = newEnrollment({
+        id: r.newId("enr"),
+        journeyId: item.journey_id,
+        version: journey.publishedVersion,
+        customerId: item.customer_id,
+        run: journey.run,
+      });
+      row = enrollmentRow(businessId, fresh, readJson(item.payload), now, now);
+      index(row);
+      input = { type: "enter" };
+    } else {
+      row = item.enrollment_id ? current(item.enrollment_id) : mine.find((e) => e.state !== "exited");
+      if (!row) continue;
+      // Archiving outranks everything: an archived journey sends nothing more.
+      input =
+        journey.status === "archived"
+          ? { type: "archive" }
+          : { type: item.kind as "wake" | "left_segment" | "archive" };
     }
+    const enrollment = fromRow(row);
+    const definition = await definitionOf(item.journey_id, enrollment.version);
+    if (!definition) continue;
+    const members = memberships.get(item.customer_id);
+    const result = step(definition, enrollment, input, now, { isMember: (id) => members?.has(id) ?? false });
+    if (result.enrollment === enrollment && result.commands.length === 0) {
+      if (item.kind === "enter") writes.enrollments.set(row.id, row);
+      continue;
+    }
+    nodes += result.enrollment.visited.length - enrollment.visited.length;
+    const entries: unknown[] = [];
+    for (const command of result.commands) {
+      if (command.type === "trail") entries.push(command.entry);
+      else if (command.type === "send") {
+        writes.deliveries.push({
+          business_id: businessId,
+          id: r.newId("dlv"),
+          delivery_key: command.deliveryKey,
+          enrollment_id: enrollment.id,
+          journey_id: enrollment.journeyId,
+          node_id: command.nodeId,
+          customer_id: enrollment.customerId,
+          channel: command.channel,
+          template_id: command.templateId,
+          context: writeJson({ event: readJson(row.trigger_event) ?? null }),
+          status: "queued",
+          attempts: 0,
+          next_attempt_at: now,
+          lease_until: null,
+          message_id: null,
+          detail: null,
+          created_at: now,
+          updated_at: now,
+          sent_at: null,
+        });
+      } else if (command.type === "wake_at") {
+        writes.wakes.push({
+          business_id: businessId,
+          kind: "wake",
+          journey_id: enrollment.journeyId,
+          customer_id: enrollment.customerId,
+          enrollment_id: enrollment.id,
+          run_at: command.at,
+          payload: null,
+          created_at: now,
+        });
+      }
+    }
+    if (entries.length > 0) {
+      // One trail row per step; readers flatten it (a step's decisions belong together).
+      const seq = (loaded.trailSeq.get(enrollment.id) ?? 0) + 1;
+      loaded.trailSeq.set(enrollment.id, seq);
+      writes.trail.push({
+        business_id: businessId,
+        enrollment_id: enrollment.id,
+        seq,
+        at: now,
+        entry: writeJson(entries.length === 1 ? entries[0] : entries),
+      });
+    }
+    writes.enrollments.set(
+      enrollment.id,
+      enrollmentRow(businessId, result.enrollment, readJson(row.trigger_event), Number(row.entered_at), now),
+    );
   }
-  const next = result.enrollment;
-  await db
-    .updateTable("enrollments")
-    .set({
-      state: next.state,
-      node_id: next.nodeId,
-      wait_until: next.waitUntil,
-      visited: writeJson(next.visited),
-      exit_reason: next.exitReason,
-      updated_at: now,
-    })
-    .where("business_id", "=", item.business_id)
-    .where("id", "=", enrollment.id)
-    .execute();
-  return queued;
-}
-
-async function lastTrailSeq(db: Db, businessId: string, enrollmentId: string): Promise<number> {
-  const row = await db
-    .selectFrom("enrollment_trail")
-    .select((eb) => eb.fn.max("seq").as("seq"))
-    .where("business_id", "=", businessId)
-    .where("enrollment_id", "=", enrollmentId)
-    .executeTakeFirst();
-  return Number(row?.seq ?? 0);
-}
-
-function toRow(businessId: string, e: Enrollment, triggerEvent: unknown, now: number): EnrollmentsTable {
-  return {
-    business_id: businessId,
-    id: e.id,
-    journey_id: e.journeyId,
-    version: e.version,
-    run: e.run,
-    customer_id: e.customerId,
-    state: e.state,
-    node_id: e.nodeId,
-    wait_until: e.waitUntil,
-    visited: writeJson(e.visited),
-    exit_reason: e.exitReason,
-    trigger_event: triggerEvent === null || triggerEvent === undefined ? null : writeJson(triggerEvent),
-    entered_at: now,
-    updated_at: now,
-  };
-}
-
-export function fromRow(row: EnrollmentsTable): Enrollment {
-  return {
-    id: row.id,
-    journeyId: row.journey_id,
-    version: Number(row.version),
-    customerId: row.customer_id,
-    run: Number(row.run),
-    state: row.state as Enrollment["state"],
-    nodeId: row.node_id,
-    waitUntil: row.wait_until === null ? null : Number(row.wait_until),
-    visited: readJson<string[]>(row.visited),
-    exitReason: row.exit_reason as Enrollment["exitReason"],
-  };
+  const queued = await writes.flush(
+    db,
+    businessId,
+    items.map((i) => i.id),
+  );
+  return { nodes, queued };
 }

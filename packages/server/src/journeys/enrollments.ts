@@ -78,11 +78,15 @@ export async function enrollmentWithTrail(
     ...fromRow(row),
     enteredAt: Number(row.entered_at),
     updatedAt: Number(row.updated_at),
-    trail: trail.map((t) => ({
-      seq: Number(t.seq),
-      at: Number(t.at),
-      ...readJson<Record<string, unknown>>(t.entry),
-    })),
+    // The engine stores one row per step (an array of that step's entries); the dispatcher one per outcome.
+    trail: trail.flatMap((t) => {
+      const entry = readJson<unknown>(t.entry);
+      return (Array.isArray(entry) ? entry : [entry]).map((e) => ({
+        seq: Number(t.seq),
+        at: Number(t.at),
+        ...(e as Record<string, unknown>),
+      }));
+    }),
     deliveries: deliveries.map((d) => ({
       id: d.id,
       nodeId: d.node_id,
