@@ -1,9 +1,8 @@
 import { BUILT_IN_ATTRIBUTES } from "@journeys/core";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { readJson } from "../store/json";
 import type { Database } from "../store/schema";
-import type { EventHit, MembershipScan } from "./scan";
-import { scannedCustomer } from "./scan";
+import { countRowsOf, type EventHit, type MembershipScan, readCounts, scannedCustomer } from "./scan";
 
 const PAGE = 5_000;
 const CHUNK = 1_000;
@@ -28,6 +27,9 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
       const custom = needs.attributes.some(
         (name) => !(BUILT_IN_ATTRIBUTES as readonly string[]).includes(name),
       );
+      const windows = needs.counts;
+      const counters = [...new Set(windows.map((w) => w.counter))];
+      const counts = new Array<number>(windows.length).fill(0);
       let after: string | null = null;
       for (;;) {
         const rows = await db
@@ -40,28 +42,50 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
           .orderBy("id")
           .limit(PAGE)
           .execute();
-        for (const r of rows) {
+        if (rows.length === 0) return;
+        const ids = rows.map((r) => r.id);
+        // Every window of the page's customers in one grouped query, in the page's id order.
+        const countRows =
+          windows.length === 0
+            ? []
+            : (
+                await db
+                  .selectFrom("event_hits")
+                  .select("customer_id")
+                  .select(
+                    windows.map((w, k) =>
+                      (w.since === null
+                        ? sql<string>`count(*) filter (where counter = ${w.counter})`
+                        : sql<string>`count(*) filter (where counter = ${w.counter} and timestamp >= ${w.since})`
+                      ).as(`n${k}`),
+                    ),
+                  )
+                  .where("business_id", "=", businessId)
+                  .$if(after !== null, (q) => q.where("customer_id", ">", after!))
+                  .where("customer_id", "<=", ids[ids.length - 1]!)
+                  .where("counter", "in", counters)
+                  .groupBy("customer_id")
+                  .orderBy("customer_id")
+                  .execute()
+              ).map((r) => {
+                const row = r as Record<string, unknown>;
+                return [r.customer_id, ...windows.map((_, k) => row[`n${k}`])];
+              });
+        const rowOf = countRowsOf(ids, countRows);
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          readCounts(countRows[rowOf[i]!], counts);
           visit(
             scannedCustomer(
               [r.id, r.user_id, r.email, r.phone, r.timezone, r.attributes ?? null, r.subscriptions ?? null],
               readJson,
+              counts,
             ),
           );
         }
         if (rows.length < PAGE) return;
-        after = rows[rows.length - 1]!.id;
+        after = ids[ids.length - 1]!;
       }
-    },
-    async hitCounts(counter, since) {
-      const rows = await db
-        .selectFrom("event_hits")
-        .select((eb) => ["customer_id", eb.fn.countAll<number>().as("n")])
-        .where("business_id", "=", businessId)
-        .where("counter", "=", counter)
-        .$if(since !== null, (q) => q.where("timestamp", ">=", since!))
-        .groupBy("customer_id")
-        .execute();
-      return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
     },
     async trackEvents(name, visit) {
       let after: string | null = null;

@@ -60,24 +60,6 @@ export async function reevaluateCustomer(
   return delta;
 }
 
-/** The (counter key, since) pairs a rule's event conditions will ask for at `now`. */
-export function countsNeeded(rule: Condition, now: number): { key: string; since: number | null }[] {
-  const out: { key: string; since: number | null }[] = [];
-  const walk = (c: Condition): void => {
-    if ("all" in c) c.all.forEach(walk);
-    else if ("any" in c) c.any.forEach(walk);
-    else if ("not" in c) walk(c.not);
-    else if ("event" in c) {
-      out.push({
-        key: eventConditionKey(c),
-        since: c.withinDays === undefined ? null : now - c.withinDays * DAY_MS,
-      });
-    }
-  };
-  walk(rule);
-  return out;
-}
-
 /** An event condition's counter and window, as a rule will ask for it. */
 export interface EventNeed {
   key: string;

@@ -44,7 +44,7 @@ export async function previewSegment(r: Resources, businessId: string, input: un
       );
       const fromEvents = new Map<string, { customerId: string; timestamp: number }[]>();
       const loadCounts: CountLoader = async (key, selector, since) => {
-        if (live.has(counterId(key))) return scan.hitCounts(counterId(key), since);
+        if (live.has(counterId(key))) return null;
         let hits = fromEvents.get(key);
         if (!hits) {
           hits = await matchingEvents(scan, selector);
@@ -64,9 +64,9 @@ export async function previewSegment(r: Resources, businessId: string, input: un
         scan,
         [[PREVIEW_ID, rule]],
         fixed,
-        loadCounts,
         now,
         business.settings.emailOptOut,
+        loadCounts,
       );
       const members = next.get(PREVIEW_ID)!;
       const sample: string[] = [];

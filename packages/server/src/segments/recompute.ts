@@ -6,19 +6,18 @@ import {
   type EvaluationContext,
   type EventCondition,
   evaluate,
-  eventConditionKey,
   type Segment,
 } from "@journeys/core";
-import { counterId } from "./catalog";
-import type { MembershipScan, ScanNeeds } from "./scan";
+import { eventNeeds } from "./membership";
+import type { CountWindow, MembershipScan, ScanNeeds, ScannedCustomer } from "./scan";
 
 /**
  * Full recompute: membership of whole segments over every customer of a business, in one pass.
  *
- *   load      counts per (counter, window) — one grouped query each, not one per customer
- *             current members of the segments recomputed and of those they read (inSegment)
- *   scan      every customer once, in id order; each rule evaluated with core `evaluate`, in
- *             graph order, so a dependent reads its dependency's fresh membership
+ *   load      current members of the segments recomputed and of those they read (inSegment)
+ *   scan      every customer once, in id order, with its count of each (counter, window) the
+ *             rules read; each rule evaluated with core `evaluate`, in graph order, so a
+ *             dependent reads its dependency's fresh membership
  *   diff      next vs current members, in memory
  *   write     only the diff: member rows plus `joined` / `left` membership events at `now`
  *
@@ -32,18 +31,16 @@ export interface SegmentDelta {
   left: string[];
 }
 
-/** Loads per-customer counts of the events behind one counter since a time (null: ever). */
+/**
+ * Per-customer counts of the events behind one counter since a time (null: ever), for a
+ * counter that keeps no stored hits yet (a preview's); null when it does, and the scan counts
+ * them.
+ */
 export type CountLoader = (
   key: string,
   selector: EventCondition,
   since: number | null,
-) => Promise<Map<string, number>>;
-
-/** Counts from the counter's hits: what saved segments read (their counters are backfilled). */
-export const hitCounts =
-  (scan: MembershipScan): CountLoader =>
-  (key, _selector, since) =>
-    scan.hitCounts(counterId(key), since);
+) => Promise<Map<string, number> | null>;
 
 interface Evaluation {
   /** Members after evaluation, by segment id (for the rules evaluated). */
@@ -53,44 +50,54 @@ interface Evaluation {
 /**
  * Evaluates `rules` (in graph order) for every customer. `fixed` holds the memberships of
  * segments the rules read but that are not themselves evaluated (manual lists, or segments
- * whose membership is not in question).
+ * whose membership is not in question). Event counts come from the counters' stored hits,
+ * except those `loadCounts` gives.
  */
 export async function evaluateRules(
   scan: MembershipScan,
   rules: readonly (readonly [string, Condition])[],
   fixed: ReadonlyMap<string, ReadonlySet<string>>,
-  loadCounts: CountLoader,
   now: number,
   emailOptOut: boolean,
+  loadCounts: CountLoader = async () => null,
 ): Promise<Evaluation> {
   const attributes = new Set<string>();
   const channels = new Set<Channel>();
-  // counter key → window start (null: ever) → customer → count
-  const counts = new Map<string, Map<number | null, Map<string, number>>>();
+  const windows: CountWindow[] = [];
+  // counter key → window start → the scan's window (its index) or the counts given
+  const sources = new Map<string, Map<number | null, number | Map<string, number>>>();
   for (const [, rule] of rules) {
     const deps = dependencies(rule);
     for (const name of deps.attributes) attributes.add(name);
     for (const channel of deps.subscriptions) channels.add(channel);
-    for (const { key, selector, since } of eventWindows(rule, now)) {
-      const byWindow = counts.get(key) ?? new Map<number | null, Map<string, number>>();
-      counts.set(key, byWindow);
-      if (!byWindow.has(since)) byWindow.set(since, await loadCounts(key, selector, since));
+    for (const { key, counter, selector, withinDays } of eventNeeds(rule)) {
+      // The window start exactly as `evaluate` computes it, so its look-up finds this one.
+      const since = withinDays === undefined ? null : now - withinDays * DAY_MS;
+      const byWindow = sources.get(key) ?? new Map<number | null, number | Map<string, number>>();
+      sources.set(key, byWindow);
+      if (byWindow.has(since)) continue;
+      const given = await loadCounts(key, selector, since);
+      byWindow.set(since, given ?? windows.push({ counter, since }) - 1);
     }
   }
 
   const next = new Map<string, Set<string>>(rules.map(([id]) => [id, new Set<string>()]));
-  let customerId = "";
+  let customer: ScannedCustomer | undefined;
   const ctx: EvaluationContext = {
-    countEvents: (key, since) => counts.get(key)?.get(since)?.get(customerId) ?? 0,
-    isMember: (segmentId) => (next.get(segmentId) ?? fixed.get(segmentId))?.has(customerId) ?? false,
+    countEvents: (key, since) => {
+      const source = sources.get(key)?.get(since);
+      if (source === undefined) return 0;
+      return typeof source === "number" ? customer!.counts[source]! : (source.get(customer!.id) ?? 0);
+    },
+    isMember: (segmentId) => (next.get(segmentId) ?? fixed.get(segmentId))?.has(customer!.id) ?? false,
     emailOptOut,
   };
   const evaluated = rules.map(([id, rule]) => [next.get(id)!, rule] as const);
-  const needs: ScanNeeds = { attributes: [...attributes], subscriptions: [...channels] };
-  await scan.customers(needs, ({ id, facts }) => {
-    customerId = id;
+  const needs: ScanNeeds = { attributes: [...attributes], subscriptions: [...channels], counts: windows };
+  await scan.customers(needs, (scanned) => {
+    customer = scanned;
     for (const [members, rule] of evaluated) {
-      if (evaluate(rule, facts, ctx, now)) members.add(id);
+      if (evaluate(rule, scanned.facts, ctx, now)) members.add(scanned.id);
     }
   });
   return { next };
@@ -124,7 +131,7 @@ export async function recomputeSegments(
       if (!current.has(read) && !fixed.has(read)) fixed.set(read, await scan.members(read));
     }
   }
-  const { next } = await evaluateRules(scan, rules, fixed, hitCounts(scan), now, emailOptOut);
+  const { next } = await evaluateRules(scan, rules, fixed, now, emailOptOut);
 
   const deltas = new Map<string, SegmentDelta>();
   for (const [id] of rules) {
@@ -141,23 +148,4 @@ export async function recomputeSegments(
     });
   }
   return deltas;
-}
-
-/** The (counter key, window start) pairs a rule's event conditions read at `now`. */
-function eventWindows(
-  rule: Condition,
-  now: number,
-): { key: string; selector: EventCondition; since: number | null }[] {
-  const out: { key: string; selector: EventCondition; since: number | null }[] = [];
-  const walk = (c: Condition): void => {
-    if ("all" in c) c.all.forEach(walk);
-    else if ("any" in c) c.any.forEach(walk);
-    else if ("not" in c) walk(c.not);
-    else if ("event" in c) {
-      const since = c.withinDays === undefined ? null : now - c.withinDays * DAY_MS;
-      out.push({ key: eventConditionKey(c), selector: c, since });
-    }
-  };
-  walk(rule);
-  return out;
 }

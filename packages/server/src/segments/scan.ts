@@ -2,20 +2,30 @@ import type { Channel, CustomerFacts } from "@journeys/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
 
+/** A counter's hits with timestamp ≥ since (all when since is null), per customer. */
+export interface CountWindow {
+  counter: string;
+  since: number | null;
+}
+
 /**
  * What of each customer a scan must decode: the attributes (built-in or custom) and the
- * subscription channels the rules read. A scan may leave everything else out of the facts
- * (null / absent), because reading and decoding columns is most of the cost of a full scan.
+ * subscription channels the rules read, and the counter windows it must count. A scan may
+ * leave everything else out of the facts (null / absent), because reading and decoding
+ * columns is most of the cost of a full scan.
  */
 export interface ScanNeeds {
   attributes: readonly string[];
   subscriptions: readonly Channel[];
+  counts: readonly CountWindow[];
 }
 
-/** A customer as a scan yields it: the evaluator's facts plus what a summary shows. */
+/** A customer as a scan yields it: the evaluator's facts and its counts. */
 export interface ScannedCustomer {
   id: string;
   facts: CustomerFacts;
+  /** Hits per window of `ScanNeeds.counts`, in that order. */
+  counts: readonly number[];
 }
 
 /** A stored track event that matched a counter's selector. */
@@ -29,20 +39,22 @@ export interface EventHit {
  * The bulk reads and writes of segment membership for ONE business inside ONE transaction —
  * what a full recompute, a preview, a counter backfill and a manual-list edit need, in sets
  * rather than per customer. `sqlite-scan.ts` implements it on prepared statements (a
- * million customers in about a second), `kysely-scan.ts` with Kysely (PostgreSQL, and the
- * reference the SQLite one is tested against). Open one with `withSegmentTransaction`.
+ * million customers with their event counts in about two seconds, see bench/segments),
+ * `kysely-scan.ts` with Kysely (PostgreSQL, and the reference the SQLite one is tested
+ * against). Open one with `withSegmentTransaction`.
  */
 export interface MembershipScan {
   readonly businessId: string;
   /** The transaction, for everything that is not bulk. */
   readonly db: Kysely<Database>;
   /**
-   * Calls `visit` for every customer of the business, in id order. `visit` is synchronous and
-   * must not use the store (SQLite's connection is busy while it iterates).
+   * Calls `visit` for every customer of the business, in id order, with the hits of each
+   * window in `needs.counts` (counted a page of customers at a time, merged by id, rather
+   * than held for every customer at once). `visit` is synchronous, must not use the store,
+   * and must not keep the customer it is given: a scan may refill the same object for the
+   * next one.
    */
   customers(needs: ScanNeeds, visit: (customer: ScannedCustomer) => void): Promise<void>;
-  /** Hits of `counter` per customer with timestamp ≥ since (all when since is null); zeros absent. */
-  hitCounts(counter: string, since: number | null): Promise<Map<string, number>>;
   /** Stored `track` events named `name`, with their properties, for `eventMatches`. */
   trackEvents(
     name: string,
@@ -58,10 +70,36 @@ export interface MembershipScan {
   leave(segmentId: string, customerIds: readonly string[], at: number): Promise<string[]>;
 }
 
-/** Facts from a row whose JSON columns were read whole (null: not read). */
+/**
+ * Matches a page of customers with its count rows, [customer id, count per window …], which
+ * come in the same id order and cover only customers with hits: the row of each customer,
+ * or -1. A row whose customer is not in the page (a hit left behind, say) is skipped rather
+ * than allowed to shift the rest.
+ */
+export function countRowsOf(ids: readonly string[], rows: readonly (readonly unknown[])[]): Int32Array {
+  const rowOf = new Int32Array(ids.length).fill(-1);
+  let next = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const id = rows[r]![0];
+    let i = next;
+    while (i < ids.length && ids[i] !== id) i++;
+    if (i === ids.length) continue;
+    rowOf[i] = r;
+    next = i + 1;
+  }
+  return rowOf;
+}
+
+/** Sets `counts` from a count row (or to zeros without one). */
+export function readCounts(row: readonly unknown[] | undefined, counts: number[]): void {
+  for (let k = 0; k < counts.length; k++) counts[k] = row === undefined ? 0 : Number(row[k + 1]);
+}
+
+/** A scanned customer from a row whose JSON columns were read whole (null: not read). */
 export function scannedCustomer(
   row: readonly [string, string | null, string | null, string | null, string | null, unknown, unknown],
   parse: (value: unknown) => unknown,
+  counts: readonly number[],
 ): ScannedCustomer {
   const [id, userId, email, phone, timezone, attributes, subscriptions] = row;
   const subs = subscriptions === null ? undefined : (parse(subscriptions) as { channels?: object });
@@ -75,5 +113,6 @@ export function scannedCustomer(
       attributes: attributes === null ? {} : (parse(attributes) as Record<string, unknown>),
       subscriptions: (subs?.channels ?? {}) as CustomerFacts["subscriptions"],
     },
+    counts,
   };
 }

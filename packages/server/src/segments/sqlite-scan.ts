@@ -1,25 +1,21 @@
+import type { CustomerFacts } from "@journeys/core";
 import type SQLite from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
-import type { MembershipScan, ScannedCustomer } from "./scan";
+import { countRowsOf, type MembershipScan, readCounts, type ScannedCustomer } from "./scan";
 
 /**
  * The embedded MembershipScan: prepared better-sqlite3 statements in raw (array) mode. A full
  * scan extracts only the attributes and subscription channels the rules read (`->` gives each
- * value as JSON text, so types survive), rather than decoding every customer's whole JSON. It must
- * run inside a transaction opened by `withSegmentTransaction`, which holds the connection.
+ * value as JSON text, so types survive), rather than decoding every customer's whole JSON, and
+ * counts each page's event hits in one grouped query. It must run inside a transaction opened
+ * by `withSegmentTransaction`, which holds the connection.
  */
 function prepare(raw: SQLite.Database) {
   const s = (sql: string) => raw.prepare(sql);
   return {
-    /** Customer scans by the JSON paths they extract; a rule set reuses its statement. */
-    customers: new Map<string, SQLite.Statement>(),
-    hitCounts: s(
-      "select customer_id, count(*) from event_hits where business_id = ? and counter = ? group by customer_id",
-    ).raw(true),
-    hitCountsSince: s(
-      "select customer_id, count(*) from event_hits where business_id = ? and counter = ? and timestamp >= ? group by customer_id",
-    ).raw(true),
+    /** Scan statements by their SQL (it varies with what a rule set reads), in raw mode. */
+    bySql: new Map<string, SQLite.Statement>(),
     trackEvents: s(
       "select id, customer_id, properties, timestamp from events where business_id = ? and type = 'track' and name = ?",
     ).raw(true),
@@ -42,7 +38,7 @@ function prepare(raw: SQLite.Database) {
 }
 
 const PAGE = 10_000;
-/** Built-in attributes and their columns, in the order a scan row holds them (after id). */
+/** Built-in attributes and their columns. */
 const BUILT_IN = [
   ["userId", "user_id"],
   ["email", "email"],
@@ -59,80 +55,113 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
     prepared.set(raw, q);
   }
   const st = q;
-  const counts = (rows: unknown[]) => new Map((rows as [string, number][]).map(([id, n]) => [id, Number(n)]));
+  const cached = (sql: string) => {
+    let statement = st.bySql.get(sql);
+    if (!statement) {
+      statement = raw.prepare(sql).raw(true);
+      st.bySql.set(sql, statement);
+    }
+    return statement;
+  };
   return {
     businessId,
     db,
     async customers(needs, visit) {
-      const builtIn = BUILT_IN.map(([name]) => needs.attributes.includes(name));
+      // Only the columns the rules read: every column a row carries costs, even a constant null.
+      const builtIn = BUILT_IN.filter(([name]) => needs.attributes.includes(name));
       const custom = needs.attributes.filter((name) => !BUILT_IN.some(([b]) => b === name));
       // A JSON path cannot quote every key; such a rule decodes the attributes column whole.
       const whole = custom.some((name) => /["\\]/.test(name));
       const paths = whole ? [] : custom;
       const columns = [
         "id",
-        ...BUILT_IN.map(([, column], i) => (builtIn[i] ? column : "null")),
+        ...builtIn.map(([, column]) => column),
         ...(whole ? ["attributes"] : paths.map(() => "attributes -> ?")),
         ...needs.subscriptions.map(() => "subscriptions ->> ?"),
       ];
-      const sql = `select ${columns.join(", ")} from customers where business_id = ? and id > ? order by id limit ${PAGE}`;
-      let statement = st.customers.get(sql);
-      if (!statement) {
-        statement = raw.prepare(sql).raw(true);
-        st.customers.set(sql, statement);
-      }
+      const page = cached(
+        `select ${columns.join(", ")} from customers where business_id = ? and id > ? order by id limit ${PAGE}`,
+      );
       const params = [
         ...paths.map((name) => `$."${name}"`),
         ...needs.subscriptions.map((channel) => `$.channels.${channel}`),
         businessId,
       ];
-      const first = 5 + (whole ? 1 : paths.length);
+      // The column of each built-in attribute, or -1 when it is not read.
+      const [userId, email, phone, timezone] = BUILT_IN.map(([name]) => {
+        const i = builtIn.findIndex(([b]) => b === name);
+        return i === -1 ? -1 : 1 + i;
+      }) as [number, number, number, number];
+      const column = (r: (string | null)[], i: number) => (i === -1 ? null : (r[i] ?? null));
+      const firstAttribute = 1 + builtIn.length;
+      const firstSubscription = firstAttribute + (whole ? 1 : paths.length);
+      // One grouped pass over the page's hits counts every window: the primary key orders hits
+      // by customer, so grouping streams, and the rows come in the page's id order.
+      const windows = needs.counts;
+      const counters = [...new Set(windows.map((w) => w.counter))];
+      const countPage =
+        windows.length === 0
+          ? null
+          : cached(
+              `select customer_id, ${windows.map((w) => (w.since === null ? "count(*) filter (where counter = ?)" : "count(*) filter (where counter = ? and timestamp >= ?)")).join(", ")} from event_hits where business_id = ? and customer_id > ? and customer_id <= ? and counter in (${counters.map(() => "?").join(", ")}) group by customer_id order by customer_id`,
+            );
+      const countParams = windows.flatMap((w) => (w.since === null ? [w.counter] : [w.counter, w.since]));
+      const counts = new Array<number>(windows.length).fill(0);
+      // One customer object, refilled for each row (`visit` may not keep it). Absent values are
+      // undefined, which the evaluator reads as missing, like an absent key. No prototype: an
+      // attribute called "__proto__" is data.
+      const channels = needs.subscriptions;
+      const attributes: Record<string, unknown> = Object.create(null);
+      const subscriptions: Record<string, unknown> = Object.create(null);
+      const facts: CustomerFacts = {
+        userId: null,
+        email: null,
+        phone: null,
+        timezone: null,
+        attributes,
+        subscriptions: subscriptions as CustomerFacts["subscriptions"],
+      };
+      const customer: ScannedCustomer = { id: "", facts, counts };
       // Pages through `all()`: better-sqlite3's iterator costs several times more per row.
       let after = "";
       for (;;) {
-        const rows = statement.all(...params, after) as (string | null)[][];
-        for (const r of rows) {
-          let attributes: Record<string, unknown>;
-          if (whole) attributes = r[5] === null ? {} : JSON.parse(r[5]!);
-          else {
-            attributes = {};
+        const rows = page.all(...params, after) as (string | null)[][];
+        if (rows.length === 0) return;
+        const ids = rows.map((r) => r[0]!);
+        const countRows = countPage
+          ? (countPage.all(
+              ...countParams,
+              businessId,
+              after,
+              ids[ids.length - 1],
+              ...counters,
+            ) as unknown[][])
+          : [];
+        const rowOf = countRowsOf(ids, countRows);
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          if (whole) {
+            facts.attributes = r[firstAttribute] === null ? {} : JSON.parse(r[firstAttribute]!);
+          } else {
             for (let k = 0; k < paths.length; k++) {
-              const value = r[5 + k];
-              if (value === null || value === undefined) continue;
-              const name = paths[k]!;
-              // An attribute called "__proto__" is data, not a prototype.
-              if (name === "__proto__") {
-                Object.defineProperty(attributes, name, { value: JSON.parse(value), enumerable: true });
-              } else attributes[name] = JSON.parse(value);
+              const value = r[firstAttribute + k];
+              attributes[paths[k]!] = value === null || value === undefined ? undefined : jsonValue(value);
             }
           }
-          const subscriptions: Record<string, unknown> = {};
-          for (let k = 0; k < needs.subscriptions.length; k++) {
-            const status = r[first + k];
-            if (status !== null && status !== undefined) subscriptions[needs.subscriptions[k]!] = status;
+          for (let k = 0; k < channels.length; k++) {
+            subscriptions[channels[k]!] = r[firstSubscription + k] ?? undefined;
           }
-          visit({
-            id: r[0]!,
-            facts: {
-              userId: r[1] ?? null,
-              email: r[2] ?? null,
-              phone: r[3] ?? null,
-              timezone: r[4] ?? null,
-              attributes,
-              subscriptions: subscriptions as ScannedCustomer["facts"]["subscriptions"],
-            },
-          });
+          facts.userId = column(r, userId);
+          facts.email = column(r, email);
+          facts.phone = column(r, phone);
+          facts.timezone = column(r, timezone);
+          readCounts(countRows[rowOf[i]!], counts);
+          customer.id = ids[i]!;
+          visit(customer);
         }
         if (rows.length < PAGE) return;
-        after = rows[rows.length - 1]![0]!;
+        after = ids[ids.length - 1]!;
       }
-    },
-    async hitCounts(counter, since) {
-      return counts(
-        since === null
-          ? st.hitCounts.all(businessId, counter)
-          : st.hitCountsSince.all(businessId, counter, since),
-      );
     },
     async trackEvents(name, visit) {
       for (const row of st.trackEvents.iterate(businessId, name)) {
@@ -169,4 +198,16 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
       return left;
     },
   };
+}
+
+/**
+ * A value as SQLite's `->` writes it: minified JSON. Strings without escapes and numbers,
+ * what attributes mostly hold, are read without the general parser, which cost a full scan
+ * more than the rest of its decoding.
+ */
+function jsonValue(text: string): unknown {
+  const first = text.charCodeAt(0);
+  if (first === 0x22 && text.indexOf("\\") === -1) return text.slice(1, -1);
+  if (first === 0x2d || (first >= 0x30 && first <= 0x39)) return Number(text);
+  return JSON.parse(text);
 }
