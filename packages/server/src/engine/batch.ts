@@ -2,6 +2,8 @@ import type { Enrollment } from "@journeys/core";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
 import type { DeliveriesTable, EngineWorkTable, EnrollmentsTable } from "../store/schema";
+import type { Store } from "../store/store";
+import { sqliteFlush } from "./sqlite-flush";
 
 type Db = Resources["store"]["db"];
 export type Work = Omit<EngineWorkTable, "id"> & { id: number };
@@ -101,7 +103,19 @@ export class BatchWrites {
   readonly deliveries: DeliveriesTable[] = [];
   readonly wakes: Omit<EngineWorkTable, "id">[] = [];
 
-  async flush(db: Db, businessId: string, done: number[]): Promise<number> {
+  async flush(db: Db, store: Store, done: number[]): Promise<number> {
+    if (store.dialect === "sqlite") {
+      return sqliteFlush(
+        store.raw,
+        {
+          enrollments: this.enrollments.values(),
+          trail: this.trail,
+          deliveries: this.deliveries,
+          wakes: this.wakes,
+        },
+        done,
+      );
+    }
     for (const part of chunks([...this.enrollments.values()])) {
       await db
         .insertInto("enrollments")
@@ -130,7 +144,6 @@ export class BatchWrites {
     }
     for (const part of chunks(this.wakes)) await db.insertInto("engine_work").values(part).execute();
     for (const part of chunks(done)) await db.deleteFrom("engine_work").where("id", "in", part).execute();
-    void businessId;
     return queued;
   }
 }

@@ -206,7 +206,7 @@ async function runBusiness(
   }
   const queued = await writes.flush(
     db,
-    businessId,
+    r.store,
     items.map((i) => i.id),
   );
   return { nodes, queued };
