@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
 import type { Benchmark } from "../types";
 import { drain, percentile } from "./drain";
+import { postgresFigures } from "./postgres";
 import { rawCeiling } from "./raw";
 import { seed } from "./setup";
 
@@ -29,6 +30,16 @@ const bench: Benchmark = async ({ quick, full, log }) => {
     await store.close();
     const nodesPerSecond = figures.nodes / figures.seconds;
     const rawNodesPerSecond = figures.nodes / rawSeconds;
+    const url =
+      process.env.BENCH_DATABASE_URL ??
+      process.env.TEST_DATABASE_URL ??
+      "postgres://postgres@127.0.0.1:5432/postgres";
+    let pgFigures: Awaited<ReturnType<typeof postgresFigures>> = { metrics: {}, baselines: {}, ratios: {} };
+    try {
+      pgFigures = await postgresFigures(url, quick ? customers : Math.min(customers, 100_000), log);
+    } catch (error) {
+      log(`PostgreSQL not measured (${(error as Error).message}); set BENCH_DATABASE_URL`);
+    }
     return {
       metrics: {
         "sqlite interpreter calls/s": Math.round(figures.calls / figures.seconds),
@@ -36,9 +47,13 @@ const bench: Benchmark = async ({ quick, full, log }) => {
         "sqlite steps per transaction": figures.nodes / figures.transactions,
         "sqlite batch (1,000 calls) p50 ms": percentile(figures.batchMs, 0.5),
         "sqlite batch (1,000 calls) p99 ms": percentile(figures.batchMs, 0.99),
+        ...pgFigures.metrics,
       },
-      baselines: { "sqlite raw ceiling steps/s (same writes, no engine)": Math.round(rawNodesPerSecond) },
-      ratios: { "sqlite engine / raw ceiling": nodesPerSecond / rawNodesPerSecond },
+      baselines: {
+        "sqlite raw ceiling steps/s (same writes, no engine)": Math.round(rawNodesPerSecond),
+        ...pgFigures.baselines,
+      },
+      ratios: { "sqlite engine / raw ceiling": nodesPerSecond / rawNodesPerSecond, ...pgFigures.ratios },
       notes: [
         `${customers} customers, ${figures.calls} calls, ${figures.nodes} nodes, batches of ${BATCH}; deliveries written to the outbox, not sent`,
       ],

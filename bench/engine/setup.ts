@@ -102,18 +102,16 @@ export async function seed(store: Store, customers: number) {
     await db
       .insertInto("engine_work")
       .values(
-        ids
-          .slice(i, i + 500)
-          .map((id) => ({
-            business_id: b,
-            kind: "enter",
-            journey_id: journey.id,
-            customer_id: id,
-            enrollment_id: null,
-            run_at: T0,
-            payload: null,
-            created_at: T0,
-          })),
+        ids.slice(i, i + 500).map((id) => ({
+          business_id: b,
+          kind: "enter",
+          journey_id: journey.id,
+          customer_id: id,
+          enrollment_id: null,
+          run_at: T0,
+          payload: null,
+          created_at: T0,
+        })),
       )
       .execute();
   }

@@ -1,0 +1,84 @@
+import { Logger, runMigrations, runOnce } from "graphile-worker";
+import pg from "pg";
+import { openPostgresStore } from "../../packages/server/src/store/postgres/postgres-store";
+import type { BenchFigures } from "../types";
+import { drain, percentile } from "./drain";
+import { seed } from "./setup";
+
+const BATCH = 1_000;
+
+/** A database of its own for one measurement, dropped afterwards. */
+async function withDatabase<T>(url: string, name: string, use: (url: string) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  try {
+    return await use(target.toString());
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+/**
+ * The engine on PostgreSQL against graphile-worker 0.16 running the same number of no-op jobs
+ * (one per interpreter call) on the same server: its unbatched jobs/s is the baseline.
+ */
+export async function postgresFigures(
+  url: string,
+  customers: number,
+  log: (line: string) => void,
+): Promise<BenchFigures> {
+  const engine = await withDatabase(url, `journeys_bench_engine_${process.pid}`, async (dbUrl) => {
+    const store = await openPostgresStore({ url: dbUrl, poolSize: 4 });
+    log(`postgres: seeding ${customers.toLocaleString("en-US")} customers`);
+    const { r, clock } = await seed(store, customers);
+    log("postgres: draining");
+    const figures = await drain(r, clock, BATCH);
+    await store.close();
+    return figures;
+  });
+
+  const jobs = engine.calls;
+  const graphile = await withDatabase(url, `journeys_bench_graphile_${process.pid}`, async (dbUrl) => {
+    await runMigrations({ connectionString: dbUrl, logger: new Logger(() => () => {}) });
+    const client = new pg.Client({ connectionString: dbUrl });
+    await client.connect();
+    await client.query("select graphile_worker.add_job('noop', '{}'::json) from generate_series(1, $1)", [
+      jobs,
+    ]);
+    await client.end();
+    log(`graphile-worker: ${jobs.toLocaleString("en-US")} no-op jobs`);
+    const pool = new pg.Pool({ connectionString: dbUrl, max: 8 });
+    pool.on("error", () => {});
+    const started = performance.now();
+    await runOnce(
+      { pgPool: pool, concurrency: 4, noHandleSignals: true, logger: new Logger(() => () => {}) },
+      { noop: async () => {} },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await pool.end();
+    return seconds;
+  });
+
+  const nodesPerSecond = engine.nodes / engine.seconds;
+  const callsPerSecond = engine.calls / engine.seconds;
+  const graphileJobs = jobs / graphile;
+  return {
+    metrics: {
+      "postgres interpreter calls/s": Math.round(callsPerSecond),
+      "postgres steps (nodes)/s": Math.round(nodesPerSecond),
+      "postgres steps per transaction": engine.nodes / engine.transactions,
+      "postgres batch (1,000 calls) p50 ms": percentile(engine.batchMs, 0.5),
+      "postgres batch (1,000 calls) p99 ms": percentile(engine.batchMs, 0.99),
+    },
+    baselines: { "graphile-worker 0.16 no-op jobs/s": Math.round(graphileJobs) },
+    ratios: {
+      "postgres engine calls / graphile jobs": callsPerSecond / graphileJobs,
+      "postgres engine steps / graphile jobs": nodesPerSecond / graphileJobs,
+    },
+  };
+}
