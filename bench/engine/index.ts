@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
 import type { Benchmark } from "../types";
 import { drain, percentile } from "./drain";
+import { delayLateness, eventToSmtp } from "./latency";
 import { postgresFigures } from "./postgres";
 import { rawCeiling } from "./raw";
 import { seed } from "./setup";
@@ -40,8 +41,17 @@ const bench: Benchmark = async ({ quick, full, log }) => {
     } catch (error) {
       log(`PostgreSQL not measured (${(error as Error).message}); set BENCH_DATABASE_URL`);
     }
+    const e2e = await eventToSmtp(1_000, quick ? 3 : 10, log);
+    const late = await delayLateness(quick ? 10_000 : full ? 1_000_000 : 100_000, log);
     return {
       metrics: {
+        "event → SMTP p50 ms (1,000 events/s offered)": e2e.p50,
+        "event → SMTP p99 ms (1,000 events/s offered)": e2e.p99,
+        "event → SMTP events/s achieved": Math.round(e2e.achieved),
+        "event → SMTP emails received / sent": e2e.received / e2e.sent,
+        "delay lateness p50 ms (all due in one second)": late.p50,
+        "delay lateness p99 ms (all due in one second)": late.p99,
+        "delays drained per second": Math.round(late.drainPerSecond),
         "sqlite interpreter calls/s": Math.round(figures.calls / figures.seconds),
         "sqlite steps (nodes)/s": Math.round(nodesPerSecond),
         "sqlite steps per transaction": figures.nodes / figures.transactions,

@@ -1,3 +1,4 @@
+import { Socket } from "node:net";
 import nodemailer, { type Transporter } from "nodemailer";
 import type { ProviderDefinition, SetupProblem } from "./definition";
 import type { ChannelProvider, EmailMessage, SendFailure, SendOptions, SendResult } from "./provider";
@@ -21,6 +22,8 @@ export interface SmtpConfig {
   password?: string;
   /** `news@shop.example` or `Shop <news@shop.example>`. */
   from: string;
+  /** Connections kept open to the server (default 5). Sending is latency-bound per connection. */
+  maxConnections?: number;
 }
 
 const ADDRESS = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
@@ -38,11 +41,19 @@ export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
   name: "smtp",
   parse(input, existing) {
     const problems: SetupProblem[] = [];
-    const known = ["provider", "host", "port", "secure", "username", "password", "from"];
+    const known = ["provider", "host", "port", "secure", "username", "password", "from", "maxConnections"];
     for (const key of Object.keys(input)) {
       if (!known.includes(key)) problems.push({ field: key, message: "is not a field of the smtp set-up" });
     }
-    const { host, port, secure, username, from } = input;
+    const { host, port, secure, username, from, maxConnections } = input;
+    if (
+      maxConnections !== undefined &&
+      (typeof maxConnections !== "number" ||
+        !Number.isInteger(maxConnections) ||
+        maxConnections < 1 ||
+        maxConnections > 100)
+    )
+      problems.push({ field: "maxConnections", message: "must be a whole number from 1 to 100" });
     if (typeof host !== "string" || !/^[A-Za-z0-9.\-:[\]]{1,253}$/.test(host.trim()))
       problems.push({ field: "host", message: "must be a host name or IP address" });
     if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65_535)
@@ -75,6 +86,7 @@ export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
       secure: secure === true,
       ...(typeof username === "string" && username ? { username, password: password as string } : {}),
       from: (from as string).trim(),
+      ...(typeof maxConnections === "number" ? { maxConnections } : {}),
     };
   },
   redact({ password, ...rest }) {
@@ -82,6 +94,16 @@ export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
   },
   create: (config) => new SmtpProvider(config),
 };
+
+/** An unconnected TCP socket with Nagle's algorithm off; nodemailer connects it. */
+function noDelaySocket(
+  _options: unknown,
+  callback: (error: Error | null, options: { socket: Socket }) => void,
+) {
+  const socket = new Socket();
+  socket.setNoDelay(true);
+  callback(null, { socket });
+}
 
 /** Sends email through one pooled SMTP transport. */
 export class SmtpProvider implements ChannelProvider<"email"> {
@@ -94,7 +116,7 @@ export class SmtpProvider implements ChannelProvider<"email"> {
     this.#domain = senderAddress(config.from)?.split("@")[1] ?? "journeys.invalid";
     this.#transport = nodemailer.createTransport({
       pool: true,
-      maxConnections: 5,
+      maxConnections: config.maxConnections ?? 5,
       maxMessages: 100,
       host: config.host,
       port: config.port,
@@ -105,6 +127,9 @@ export class SmtpProvider implements ChannelProvider<"email"> {
       socketTimeout: 30_000,
       disableFileAccess: true,
       disableUrlAccess: true,
+      // SMTP is a ping-pong of short commands; with Nagle's algorithm each one can wait for
+      // the peer's delayed ACK (~40 ms), which capped a connection at ~20 messages/s.
+      ...(config.secure ? {} : { getSocket: noDelaySocket }),
     });
   }
 

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Resources } from "../resources";
+import { groupWrite } from "../store/group-write";
 import type { DeliveriesTable } from "../store/schema";
 import { type ClaimedDelivery, toClaimedDelivery } from "./delivery";
 
@@ -54,14 +55,17 @@ export async function claimDeliveries(
  */
 export async function holdFence(r: Resources, d: ClaimedDelivery, leaseMs: number): Promise<boolean> {
   const lease = r.clock.now() + leaseMs;
-  const result = await r.store.db
-    .updateTable("deliveries")
-    .set({ lease_until: lease, next_attempt_at: lease })
-    .where("business_id", "=", d.businessId)
-    .where("id", "=", d.id)
-    .where("attempts", "=", d.attempt)
-    .where("status", "=", "sending")
-    .executeTakeFirst();
+  // Grouped with the other sends' fence checks and records: one commit for many.
+  const result = await groupWrite(r.store, (db) =>
+    db
+      .updateTable("deliveries")
+      .set({ lease_until: lease, next_attempt_at: lease })
+      .where("business_id", "=", d.businessId)
+      .where("id", "=", d.id)
+      .where("attempts", "=", d.attempt)
+      .where("status", "=", "sending")
+      .executeTakeFirst(),
+  );
   return Number(result.numUpdatedRows) === 1;
 }
 

@@ -32,7 +32,7 @@ export function startDispatcher(
   options: DispatcherLoopOptions,
   onError: (error: unknown) => void,
 ): Dispatcher {
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 200;
   let stopping = false;
   let woken = false;
   let wakeUp: (() => void) | null = null;

@@ -11,14 +11,14 @@ export interface DispatchOptions {
   providers: ProviderCache;
   /** Where this installation is reachable from the internet; unsubscribe links point here. */
   publicUrl: string;
-  /** Deliveries claimed per statement (default 100). */
+  /** Deliveries claimed per statement (default 200). */
   batchSize?: number;
   /**
    * How long a claim is held (default 60 s). Longer than a send can take (the SMTP socket
    * timeout is 30 s), so a live worker never loses its lease mid-send.
    */
   leaseMs?: number;
-  /** Sends in flight at once within a batch (default 16). */
+  /** Sends in flight at once within a batch (default 64). */
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
   /** Uniform in [0, 1); injected so tests can pin the jitter. */
@@ -32,9 +32,10 @@ export type ResolvedOptions = Required<Omit<DispatchOptions, "retry" | "onError"
 
 export function resolveOptions(options: DispatchOptions): ResolvedOptions {
   return {
-    batchSize: 100,
+    batchSize: 200,
     leaseMs: 60_000,
-    concurrency: 16,
+    // Sending is latency-bound (one SMTP round trip after another per connection): many sends in flight.
+    concurrency: 64,
     random: Math.random,
     ...options,
     publicUrl: options.publicUrl.replace(/\/+$/, ""),

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Resources } from "../resources";
+import { groupWrite } from "../store/group-write";
 import { writeJson } from "../store/json";
 import type { Database } from "../store/schema";
 import type { ClaimedDelivery, Outcome } from "./delivery";
@@ -32,7 +33,7 @@ export async function recordOutcome(r: Resources, d: ClaimedDelivery, outcome: O
         };
     }
   })();
-  return r.store.db.transaction().execute(async (trx) => {
+  return groupWrite(r.store, async (trx) => {
     const result = await trx
       .updateTable("deliveries")
       .set({ ...set, lease_until: null, updated_at: now })

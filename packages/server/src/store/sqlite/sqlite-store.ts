@@ -33,7 +33,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   // Checkpoint the WAL every ~40 MiB instead of 4 MiB: ingestion rewrites the same index pages
   // often, and a larger WAL copies each of them back once per checkpoint, not once per few commits.
   raw.pragma("wal_autocheckpoint = 10000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, "sqlite");
   return {
     dialect: "sqlite",
@@ -47,4 +47,31 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       await db.destroy();
     },
   };
+}
+
+const STATEMENT_CACHE = 500;
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running a small query. The same
+ * SQL text always gets the same prepared statement back (least recently used ones are let go).
+ * Safe because one connection runs one statement at a time.
+ */
+function withStatementCache(raw: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  return new Proxy(raw, {
+    get(target, property, receiver) {
+      if (property !== "prepare") return Reflect.get(target, property, receiver);
+      return (sql: string) => {
+        let statement = cache.get(sql);
+        if (statement) {
+          cache.delete(sql);
+        } else {
+          statement = target.prepare(sql);
+          if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+        }
+        cache.set(sql, statement);
+        return statement;
+      };
+    },
+  });
 }

@@ -1,0 +1,156 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import pino from "pino";
+import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
+import { systemClock } from "../../packages/server/src/clock";
+import { buildApp } from "../../packages/server/src/http/app";
+import { newId } from "../../packages/server/src/ids";
+import { activateJourney } from "../../packages/server/src/journeys/lifecycle";
+import { createJourney } from "../../packages/server/src/journeys/service";
+import type { Resources } from "../../packages/server/src/resources";
+import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
+import { writeJson } from "../../packages/server/src/store/json";
+import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import { startWorker } from "../../packages/server/src/worker/worker";
+import { percentile } from "./drain";
+
+/**
+ * End to end on the embedded store with the system clock: events sent at `rate`/s over
+ * loopback HTTP (batches every 10 ms, as SDKs send), each entering an event-triggered journey
+ * whose first node is an email, received by a local SMTP server. Latency = SMTP receipt − send.
+ */
+export async function eventToSmtp(rate: number, seconds: number, log: (line: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), "journeys-bench-latency-"));
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "load-and-sink.ts")], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const nextLine = () => new Promise<string>((resolve) => lines.once("line", resolve));
+  const smtpPort = Number((await nextLine()).split(" ")[1]);
+
+  const store = await openSqliteStore({ file: join(dir, "latency.db") });
+  const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
+  const business = await createBusinessWithOwner(r, {
+    name: "Latency",
+    plan: "enterprise",
+    ownerEmail: "latency@example.com",
+  });
+  const b = business.businessId;
+  const now = Date.now();
+  await store.db
+    .insertInto("templates")
+    .values({
+      business_id: b,
+      id: "tpl_order",
+      name: "Order",
+      channel: "email",
+      content: writeJson({ subject: "Order {{ event.n }}", body: "<p>Thanks</p>" }),
+      transactional: 1,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await store.db
+    .insertInto("channels")
+    .values({
+      business_id: b,
+      channel: "email",
+      provider: "smtp",
+      config: writeJson({
+        host: "127.0.0.1",
+        port: smtpPort,
+        secure: false,
+        from: "shop@example.com",
+        maxConnections: 60,
+      }),
+      updated_at: now,
+    })
+    .execute();
+  const journey = await createJourney(r, b, {
+    name: "Order confirmation",
+    trigger: { type: "event", event: "Order Completed" },
+    start: "confirm",
+    nodes: { confirm: { type: "message", channel: "email", templateId: "tpl_order", next: null } },
+  });
+  await activateJourney(r, b, journey.id);
+
+  const app = await buildApp({
+    resources: r,
+    config: { adminToken: undefined, bodyLimit: 1_048_576, env: "test" },
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const worker = await startWorker(r, pino({ level: "silent" }), { publicUrl: url });
+  // Customers exist first, one per event: a customer is in a journey once per run.
+  const auth = `Basic ${Buffer.from(`${business.writeKey}:`).toString("base64")}`;
+  for (let i = 0; i < rate * seconds; i += 250) {
+    const batch = Array.from({ length: 250 }, (_, k) => ({
+      type: "identify",
+      userId: `c${i + k}`,
+      traits: { email: `c${i + k}@example.com` },
+    }));
+    await fetch(`${url}/v1/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: auth },
+      body: JSON.stringify({ batch }),
+    });
+  }
+  log(`event → SMTP: ${rate}/s for ${seconds} s (load and SMTP server in a separate process)`);
+  child.stdin!.write(`GO ${url} ${business.writeKey} ${rate} ${seconds}\n`);
+  const result = JSON.parse(await nextLine()) as { sent: number; latencies: number[]; achieved: number };
+  await worker.stop();
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    sent: result.sent,
+    received: result.latencies.length,
+    p50: percentile(result.latencies, 0.5),
+    p99: percentile(result.latencies, 0.99),
+    offered: rate,
+    achieved: result.achieved,
+  };
+}
+
+/**
+ * Delay lateness: `count` enrollments all waking in the same second, drained by the engine on
+ * the system clock. Lateness = when the wake was processed − when it was due.
+ */
+export async function delayLateness(count: number, log: (line: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), "journeys-bench-lateness-"));
+  const store = await openSqliteStore({ file: join(dir, "lateness.db") });
+  try {
+    const { seed, T0 } = await import("./setup");
+    const { drain } = await import("./drain");
+    const { DefinitionCache } = await import("../../packages/server/src/engine/definitions");
+    const { runDue } = await import("../../packages/server/src/engine/run-due");
+    const seeded = await seed(store, count);
+    // Enter everyone (they wait at the delay), with the manual clock, before measuring.
+    const definitions = new DefinitionCache();
+    for (;;) if ((await runDue(seeded.r, definitions, { limit: 1_000, now: T0 })).processed === 0) break;
+    void drain;
+    const due = Date.now() + 2_000;
+    await store.db.updateTable("engine_work").set({ run_at: due }).where("kind", "=", "wake").execute();
+    await store.db.updateTable("enrollments").set({ wait_until: due }).execute();
+    log(`delay lateness: ${count.toLocaleString("en-US")} wakes due in the same second`);
+    const r: Resources = { ...seeded.r, clock: systemClock };
+    while (Date.now() < due) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (;;) if ((await runDue(r, definitions, { limit: 1_000 })).processed === 0) break;
+    const rows = await store.db.selectFrom("enrollments").select("updated_at").execute();
+    const lateness = rows.map((row) => Number(row.updated_at) - due);
+    const last = Math.max(...lateness);
+    return {
+      count,
+      p50: percentile(lateness, 0.5),
+      p99: percentile(lateness, 0.99),
+      drainPerSecond: count / Math.max(0.001, last / 1000),
+    };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
