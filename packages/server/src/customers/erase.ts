@@ -6,8 +6,8 @@ import type { CustomerDataTable } from "./writer";
 
 /**
  * The tables a GDPR erase purges of the customer's rows, in this order. Features that keep
- * per-customer rows add their table here (journeys: `enrollments`, then `deliveries`); a
- * table qualifies by having `business_id` and `customer_id` columns.
+ * per-customer rows add their table here; a table qualifies by having `business_id` and
+ * `customer_id` columns. Enrollment trails are keyed by enrollment and go first.
  *
  * `membership_events` is deliberately not listed. The erase first ends every membership with
  * a `left` row, so consumers of the log (journeys' exits, segment sizes) see the person leave;
@@ -20,6 +20,9 @@ export const ERASED_TABLES: readonly CustomerDataTable[] = [
   "event_hits",
   "customer_aliases",
   "segment_members",
+  "engine_work",
+  "deliveries",
+  "enrollments",
 ];
 
 export interface Erasure {
@@ -49,6 +52,7 @@ export async function eraseCustomer(r: Resources, businessId: string, customerId
     const segmentsLeft = [...(await w.memberships(customerId))].sort();
     for (const segmentId of segmentsLeft) await w.leave(segmentId, customerId, now);
     const deleted: Record<string, number> = {};
+    deleted.enrollment_trail = await w.purgeEnrollmentTrail(customerId);
     for (const table of ERASED_TABLES) deleted[table] = await w.purgeCustomerRows(table, customerId);
     await w.deleteCustomer(customerId);
     const hashes = identityHashes(businessId, {

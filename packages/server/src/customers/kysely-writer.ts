@@ -177,6 +177,20 @@ export function kyselyWriter(db: Kysely<Database>, businessId: string): Customer
         })
         .execute();
     },
+    async purgeEnrollmentTrail(customerId) {
+      const result = await db
+        .deleteFrom("enrollment_trail")
+        .where("business_id", "=", businessId)
+        .where("enrollment_id", "in", (eb) =>
+          eb
+            .selectFrom("enrollments")
+            .select("id")
+            .where("business_id", "=", businessId)
+            .where("customer_id", "=", customerId),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async purgeCustomerRows(table, customerId) {
       const result =
         await sql`delete from ${sql.table(table)} where business_id = ${businessId} and customer_id = ${customerId}`.execute(

@@ -157,6 +157,13 @@ export function sqliteWriter(raw: SQLite.Database, businessId: string): Customer
       st.leave.run(businessId, segmentId, customerId);
       st.logChange.run(businessId, segmentId, customerId, "left", at);
     },
+    async purgeEnrollmentTrail(customerId) {
+      return raw
+        .prepare(
+          "delete from enrollment_trail where business_id = ? and enrollment_id in (select id from enrollments where business_id = ? and customer_id = ?)",
+        )
+        .run(businessId, businessId, customerId).changes;
+    },
     async purgeCustomerRows(table, customerId) {
       return purgeStatement(raw, table).run(businessId, customerId).changes;
     },

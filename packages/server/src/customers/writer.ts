@@ -50,6 +50,8 @@ export interface CustomerWriter {
   join(segmentId: string, customerId: string, at: number): Promise<void>;
   /** Removes a member and appends `left` to the membership log. */
   leave(segmentId: string, customerId: string, at: number): Promise<void>;
+  /** Deletes the trail of every enrollment of the customer (keyed by enrollment, not customer). */
+  purgeEnrollmentTrail(customerId: string): Promise<number>;
   /** Deletes every row of `table` that belongs to the customer; resolves to how many. */
   purgeCustomerRows(table: CustomerDataTable, customerId: string): Promise<number>;
   /** Queues engine work (e.g. an event-triggered journey entry) in this transaction. */

@@ -2,7 +2,6 @@ import {
   type ActivationContext,
   type ActivationReport,
   checkLimit,
-  isSubscribed,
   type JourneyDefinition,
   type MessageChannel,
   validateForActivation,
@@ -13,6 +12,7 @@ import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
 import type { Journey } from "./journey";
+import { unreceivableReason } from "./receivable";
 import { bumpJourneysVersion, getJourney, publishVersion } from "./service";
 
 /**
@@ -105,23 +105,13 @@ async function reach(
   const out: Record<string, { reachable: number; total: number }> = {};
   for (const [nodeId, node] of Object.entries(definition.nodes)) {
     if (node.type !== "message" || customers.length === 0) continue;
-    const reachable = customers.filter((c) => {
-      const address =
-        node.channel === "email"
-          ? c.email
-          : node.channel === "sms" || node.channel === "whatsapp"
-            ? c.phone
-            : node.channel === "telegram"
-              ? c.addresses.telegram?.chatId
-              : c.addresses.push?.length
-                ? "push"
-                : null;
-      if (!address) return false;
-      return (
-        transactional.has(node.templateId) ||
-        isSubscribed({ ...c, subscriptions: c.subscriptions }, node.channel, emailOptOut)
-      );
-    }).length;
+    const reachable = customers.filter(
+      (c) =>
+        unreceivableReason(c, node.channel, {
+          transactional: transactional.has(node.templateId),
+          emailOptOut,
+        }) === null,
+    ).length;
     out[nodeId] = { reachable, total: customers.length };
   }
   return out;

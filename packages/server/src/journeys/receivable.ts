@@ -1,34 +1,27 @@
 import { isSubscribed, type MessageChannel } from "@journeys/core";
-import type { Customer } from "../customers/customer";
+import { type Customer, factsOf } from "../customers/customer";
+import { addressOf } from "../dispatcher/decide";
+
+const NO_ADDRESS: Record<MessageChannel, string> = {
+  email: "no_email",
+  sms: "no_phone",
+  whatsapp: "no_phone",
+  telegram: "no_telegram_chat",
+  push: "no_push_subscription",
+};
 
 /**
- * Why a customer cannot receive a message on `channel`, or null when they can: no address for
- * the channel, or no marketing consent (a transactional template needs none). The dispatcher
- * decides sends by the same rules; activation's reach lint and simulation use this to predict.
+ * Why a customer cannot receive a message on `channel`, or null when they can — the
+ * dispatcher's own address and consent rules (`dispatcher/decide.ts`), for predictions:
+ * activation's reach lint and simulation.
  */
 export function unreceivableReason(
   customer: Customer,
   channel: MessageChannel,
   options: { transactional: boolean; emailOptOut: boolean },
 ): string | null {
-  const address =
-    channel === "email"
-      ? customer.email
-      : channel === "sms" || channel === "whatsapp"
-        ? customer.phone
-        : channel === "telegram"
-          ? (customer.addresses.telegram?.chatId ?? null)
-          : customer.addresses.push?.length
-            ? "push"
-            : null;
-  if (!address)
-    return channel === "email"
-      ? "no_email"
-      : channel === "push"
-        ? "no_push_subscription"
-        : channel === "telegram"
-          ? "no_telegram_chat"
-          : "no_phone";
-  if (!options.transactional && !isSubscribed(customer, channel, options.emailOptOut)) return "no_consent";
+  if (!addressOf(customer, channel)) return NO_ADDRESS[channel];
+  if (!options.transactional && !isSubscribed(factsOf(customer), channel, options.emailOptOut))
+    return "no_consent";
   return null;
 }

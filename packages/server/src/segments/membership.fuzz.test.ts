@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  affectedSegments,
-  type Condition,
-  DAY_MS,
-  evaluate,
-  eventMatches,
-  type Segment,
-} from "@journeys/core";
+import { type Condition, DAY_MS, evaluate, eventMatches, type Segment } from "@journeys/core";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
-import { type Customer, factsOf, toCustomer } from "../customers/customer";
-import { withCustomerWriter } from "../customers/with-writer";
+import { factsOf, toCustomer } from "../customers/customer";
 import { ingest } from "../ingest/ingest";
 import type { Resources } from "../resources";
 import { readJson } from "../store/json";
@@ -18,7 +10,7 @@ import { DIALECTS } from "../testing/dialects";
 import { type Prng, prng } from "../testing/random";
 import { useStore } from "../testing/use-store";
 import { storedRule } from "./catalog";
-import { reevaluateCustomer } from "./membership";
+import { sweepSegments } from "./sweep";
 
 /**
  * Incremental membership (decided on the write path, per change) must equal a full recompute
@@ -117,21 +109,6 @@ async function stored(r: Resources, businessId: string) {
   return new Set(rows.map((m) => `${m.segment_id} ${m.customer_id}`));
 }
 
-/** The time-relative sweep: what the worker runs as the clock moves. */
-async function sweep(r: Resources, businessId: string, now: number) {
-  const catalog = await r.catalogs.get(r.store.db, businessId);
-  const ids = affectedSegments(catalog.index, { time: true });
-  const rows = await r.store.db
-    .selectFrom("customers")
-    .selectAll()
-    .where("business_id", "=", businessId)
-    .execute();
-  await withCustomerWriter(r.store, businessId, async (w) => {
-    for (const row of rows)
-      await reevaluateCustomer(w, catalog, toCustomer(row) as Customer, ids, now, false);
-  });
-}
-
 async function run(r: Resources, seed: number, steps: number): Promise<void> {
   const rand = prng(seed);
   let now = START;
@@ -197,7 +174,7 @@ async function run(r: Resources, seed: number, steps: number): Promise<void> {
       };
     } else {
       now += rand.int(2 * DAY_MS);
-      await sweep(rr, business.businessId, now);
+      await sweepSegments(rr, now); // what the worker runs as time passes
       continue;
     }
     const result = await ingest(rr, business.businessId, [{ ...message, messageId: `${seed}-${n++}` }]);
