@@ -48,6 +48,8 @@ const bench: Benchmark = async ({ quick, full, log }) => {
         "event → SMTP p50 ms (1,000 events/s offered)": e2e.p50,
         "event → SMTP p99 ms (1,000 events/s offered)": e2e.p99,
         "event → SMTP events/s achieved": Math.round(e2e.achieved),
+        "event stored → delivery queued p99 ms": e2e.engineP99,
+        "delivery queued → SMTP accepted p99 ms": e2e.dispatchP99,
         "event → SMTP emails received / sent": e2e.received / e2e.sent,
         "delay lateness p50 ms (all due in one second)": late.p50,
         "delay lateness p99 ms (all due in one second)": late.p99,

@@ -13,7 +13,7 @@ import { activateJourney } from "../../packages/server/src/journeys/lifecycle";
 import { createJourney } from "../../packages/server/src/journeys/service";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
-import { writeJson } from "../../packages/server/src/store/json";
+import { readJson, writeJson } from "../../packages/server/src/store/json";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
 import { startWorker } from "../../packages/server/src/worker/worker";
 import { percentile } from "./drain";
@@ -104,9 +104,32 @@ export async function eventToSmtp(rate: number, seconds: number, log: (line: str
   const result = JSON.parse(await nextLine()) as { sent: number; latencies: number[]; achieved: number };
   await worker.stop();
   await app.close();
+  // Where the time went: event stored → delivery queued by the engine → sent by the dispatcher.
+  const events = await store.db
+    .selectFrom("events")
+    .select(["properties", "received_at"])
+    .where("type", "=", "track")
+    .execute();
+  const receivedAt = new Map(
+    events.map((e) => [Number((readJson(e.properties) as { n: number }).n), Number(e.received_at)]),
+  );
+  const stages = { engine: [] as number[], dispatch: [] as number[] };
+  for (const d of await store.db
+    .selectFrom("deliveries")
+    .select(["context", "created_at", "sent_at"])
+    .execute()) {
+    const at = receivedAt.get(Number((readJson(d.context) as { event: { n: number } }).event.n));
+    if (at === undefined || d.sent_at === null) continue;
+    stages.engine.push(Number(d.created_at) - at);
+    stages.dispatch.push(Number(d.sent_at) - Number(d.created_at));
+  }
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return {
+    engineP50: percentile(stages.engine, 0.5),
+    engineP99: percentile(stages.engine, 0.99),
+    dispatchP50: percentile(stages.dispatch, 0.5),
+    dispatchP99: percentile(stages.dispatch, 0.99),
     sent: result.sent,
     received: result.latencies.length,
     p50: percentile(result.latencies, 0.5),

@@ -14,6 +14,8 @@ export interface DispatcherLoopOptions extends DispatchOptions {
   /** How often to look for due deliveries when not woken (default 1 s). */
   pollMs?: number;
   onReport?: (report: DispatchReport) => void;
+  /** Batches claimed and sent side by side (default 3). */
+  lanes?: number;
 }
 
 /**
@@ -34,23 +36,25 @@ export function startDispatcher(
 ): Dispatcher {
   const batchSize = options.batchSize ?? 200;
   let stopping = false;
-  let woken = false;
-  let wakeUp: (() => void) | null = null;
+  let wakes = 0;
+  const sleepers = new Set<() => void>();
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        wakeUp = null;
+        sleepers.delete(done);
         resolve();
-      }
-      wakeUp = done;
+      };
+      const timer = setTimeout(done, ms);
+      sleepers.add(done);
     });
 
-  const run = async () => {
+  // Several lanes claim and send batches side by side, so one slow send does not hold back
+  // the next batch (claims never overlap: SKIP LOCKED on PostgreSQL, one writer on SQLite).
+  const lane = async () => {
     while (!stopping) {
-      woken = false;
+      const seen = wakes;
       let full = false;
       try {
         const report = await dispatchDue(r, options);
@@ -59,19 +63,19 @@ export function startDispatcher(
       } catch (error) {
         onError(error);
       }
-      if (!full && !woken && !stopping) await sleep(options.pollMs ?? 1_000);
+      if (!full && wakes === seen && !stopping) await sleep(options.pollMs ?? 1_000);
     }
   };
-  const running = run();
+  const running = Promise.all(Array.from({ length: options.lanes ?? 3 }, lane));
 
   return {
     wake() {
-      woken = true;
-      wakeUp?.();
+      wakes++;
+      for (const wakeUp of [...sleepers]) wakeUp();
     },
     async stop() {
       stopping = true;
-      wakeUp?.();
+      for (const wakeUp of [...sleepers]) wakeUp();
       await running;
     },
   };
