@@ -1,111 +1,153 @@
-// The Journeys UI: sign-in and the business page. Plain ES modules, no build step yet.
+// The Journeys UI: sign-in and the business's marketing page, which follows the product's
+// navigation (/business/:id/marketing is the Journeys tab, ?component=segments the Segments tab).
+// Plain ES modules, no build step.
+import { api, businessApi } from "./api.js";
+import { errorReport, field, h } from "./dom.js";
+import { journeysTab } from "./journeys.js";
+import { segmentsTab } from "./segments.js";
+import { settingsTab } from "./settings.js";
+
 const app = document.getElementById("app");
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-    credentials: "same-origin",
-  });
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok)
-    throw Object.assign(new Error(data?.error?.message ?? response.statusText), { status: response.status });
-  return data;
-}
+/** The tabs by `?component=`; the Journeys tab has none. */
+const TABS = [
+  { component: null, label: "Journeys", group: "Omnichannel", render: journeysTab },
+  { component: "segments", label: "Segments", group: "Omnichannel", render: segmentsTab },
+  { component: "settings", label: "Settings", group: "Business", render: settingsTab },
+];
 
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const limit = (n) => (n === null ? "unlimited" : n.toLocaleString("en-US"));
-const when = (ms) => (ms === null ? "—" : new Date(ms).toLocaleString());
-
-function renderLogin(message = "") {
-  app.innerHTML = `
-    <form class="login card" id="login">
-      <h1>Sign in to Journeys</h1>
-      <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required>
-      <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-      <button type="submit">Sign in</button>
-      <p class="error" id="login-error">${esc(message)}</p>
-    </form>`;
-  document.getElementById("login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    try {
-      const me = await api("POST", "/api/v1/auth/login", {
-        email: form.get("email"),
-        password: form.get("password"),
-      });
-      const first = me.businesses[0];
-      location.assign(first ? `/business/${first.businessId}/marketing` : "/");
-    } catch (error) {
-      document.getElementById("login-error").textContent = error.message;
-    }
+function renderLogin() {
+  const email = h("input", {
+    id: "email",
+    name: "email",
+    type: "email",
+    autocomplete: "username",
+    required: true,
   });
+  const password = h("input", {
+    id: "password",
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
+  const message = h("div", { "aria-live": "polite" });
+  app.replaceChildren(
+    h(
+      "main",
+      {},
+      h(
+        "form",
+        {
+          class: "login card",
+          onsubmit: async (event) => {
+            event.preventDefault();
+            try {
+              const me = await api("POST", "/api/v1/auth/login", {
+                email: email.value,
+                password: password.value,
+              });
+              const first = me.businesses[0];
+              location.assign(first ? `/business/${encodeURIComponent(first.businessId)}/marketing` : "/");
+            } catch (error) {
+              message.replaceChildren(errorReport("Could not sign in", error));
+            }
+          },
+        },
+        h("h1", {}, "Sign in to Journeys"),
+        field("Email", email),
+        field("Password", password),
+        h("button", { type: "submit" }, "Sign in"),
+        message,
+      ),
+    ),
+  );
 }
 
 async function renderBusiness(businessId) {
+  const call = businessApi(businessId);
   let business;
   try {
-    business = await api("GET", `/api/v1/businesses/${encodeURIComponent(businessId)}`);
+    business = await call("GET", "");
   } catch (error) {
-    if (error.status === 401) return location.assign("/login");
-    app.innerHTML = `<p class="error">${esc(error.message)}</p>`;
+    app.replaceChildren(h("main", {}, errorReport("Could not open the business", error)));
     return;
   }
-  const keys = (await api("GET", `/api/v1/businesses/${businessId}/api-keys`)).data;
-  const plan = business.planDetails;
-  app.innerHTML = `
-    <header>
-      <h1>${esc(business.name)}</h1>
-      <span class="muted">${esc(plan.name)} plan · <code>${esc(business.id)}</code></span>
-      <button class="secondary" id="logout" style="float:right;margin-top:-36px">Sign out</button>
-    </header>
-    <nav class="tabs"><a class="active" href="#journeys">Journeys</a><a href="?component=segments">Segments</a></nav>
-    <section class="card">
-      <h2>Plan</h2>
-      <table>
-        <tr><th>Journeys</th><td>${plan.modules.includes("omnichannel") ? limit(plan.limits.journeys) : "not included (Omnichannel module from Growth up)"}</td></tr>
-        <tr><th>Segments</th><td>${limit(plan.limits.segments)}</td></tr>
-        <tr><th>Customers</th><td>${limit(plan.limits.customers)}</td></tr>
-        <tr><th>AI credits / month</th><td>${limit(plan.limits.aiCreditsPerMonth)}</td></tr>
-      </table>
-    </section>
-    <section class="card">
-      <h2>API keys</h2>
-      <p class="muted">Secret keys (<code>sk_…</code>) call the management API; write keys (<code>wk_…</code>) send customer events.</p>
-      <table id="keys">
-        <tr><th>Name</th><th>Kind</th><th>Key</th><th>Created</th><th>Last used</th><th></th></tr>
-        ${keys
-          .map(
-            (k) => `<tr><td>${esc(k.name)}</td><td>${k.kind}</td><td><code>${esc(k.prefix)}…</code></td>
-            <td>${when(k.createdAt)}</td><td>${when(k.lastUsedAt)}</td>
-            <td>${k.revokedAt ? "revoked" : `<button class="secondary" data-revoke="${esc(k.id)}">Revoke</button>`}</td></tr>`,
-          )
-          .join("")}
-      </table>
-      <button id="new-write">New write key</button> <button id="new-secret">New secret key</button>
-      <p id="new-key" class="muted"></p>
-    </section>`;
-  document.getElementById("logout").onclick = async () => {
-    await api("POST", "/api/v1/auth/logout");
-    location.assign("/login");
-  };
-  for (const kind of ["write", "secret"]) {
-    document.getElementById(`new-${kind}`).onclick = async () => {
-      const created = await api("POST", `/api/v1/businesses/${businessId}/api-keys`, { kind });
-      await renderBusiness(businessId);
-      document.getElementById("new-key").innerHTML =
-        `New ${kind} key (shown once): <code>${esc(created.key)}</code>`;
-    };
+  const base = `/business/${encodeURIComponent(businessId)}/marketing`;
+  const hrefOf = (tab) => (tab.component ? `${base}?component=${tab.component}` : base);
+  const content = h("main", { id: "content", tabindex: "-1" });
+  const links = TABS.map((tab) =>
+    h(
+      "a",
+      {
+        href: hrefOf(tab),
+        onclick: (event) => {
+          if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+          event.preventDefault();
+          history.pushState(null, "", hrefOf(tab));
+          show();
+        },
+      },
+      tab.label,
+    ),
+  );
+  const groups = [...new Set(TABS.map((t) => t.group))];
+  app.replaceChildren(
+    h(
+      "div",
+      { class: "shell" },
+      h(
+        "aside",
+        { class: "sidebar" },
+        h("p", { class: "brand" }, "Journeys"),
+        h("p", { class: "business-name" }, business.name),
+        h("p", { class: "muted" }, `${business.planDetails.name} plan`),
+        groups.map((group) =>
+          h(
+            "nav",
+            { "aria-label": group },
+            h("h2", {}, group),
+            TABS.flatMap((tab, i) => (tab.group === group ? [links[i]] : [])),
+          ),
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            onclick: async () => {
+              await api("POST", "/api/v1/auth/logout");
+              location.assign("/login");
+            },
+          },
+          "Sign out",
+        ),
+      ),
+      content,
+    ),
+  );
+
+  async function show() {
+    const component = new URLSearchParams(location.search).get("component");
+    const index = Math.max(
+      0,
+      TABS.findIndex((t) => t.component === component),
+    );
+    links.forEach((link, i) => {
+      if (i === index) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+    document.title = `${TABS[index].label} · ${business.name} · Journeys`;
+    try {
+      await TABS[index].render(call, content, business);
+    } catch (error) {
+      content.replaceChildren(errorReport(`Could not load ${TABS[index].label}`, error));
+    }
   }
-  for (const button of document.querySelectorAll("[data-revoke]")) {
-    button.onclick = async () => {
-      await api("DELETE", `/api/v1/businesses/${businessId}/api-keys/${button.dataset.revoke}`);
-      await renderBusiness(businessId);
-    };
-  }
+  addEventListener("popstate", show);
+  await show();
 }
 
-const match = /^\/business\/([^/]+)\/marketing/.exec(location.pathname);
+const match = /^\/business\/([^/]+)\/marketing\/?$/.exec(location.pathname);
 if (match) renderBusiness(decodeURIComponent(match[1]));
 else renderLogin();

@@ -1,0 +1,40 @@
+// The management API over the session cookie (same origin). Errors keep the API's
+// `{ error: { code, message, details } }` so the page can show every problem it lists.
+
+/** An error response of the API. */
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = error?.code ?? "http_error";
+    this.details = error?.details;
+  }
+}
+
+/** Calls `path` with a JSON body; resolves to the JSON answer, rejects with an ApiError. */
+export async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // a proxy's HTML error page: keep the status
+  }
+  if (!response.ok) {
+    if (response.status === 401 && !path.startsWith("/api/v1/auth/")) location.assign("/login");
+    throw new ApiError(response.status, data?.error);
+  }
+  return data;
+}
+
+/** `api` under `/api/v1/businesses/{businessId}`. */
+export function businessApi(businessId) {
+  const base = `/api/v1/businesses/${encodeURIComponent(businessId)}`;
+  return (method, path, body) => api(method, base + path, body);
+}
