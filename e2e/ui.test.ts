@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { BROWSER_SKIP, launchChromium } from "./browser";
+import { type Business, client } from "./harness";
+import { freePort, startCli, waitForOk } from "./process";
+
+/**
+ * The web UI in a real browser against `journeys start` with its demo business: sign in, build a
+ * segment with a preview, see activation problems listed, and take a journey through
+ * activate → pause → archive from its ⋯ menu. UI_SCREENSHOTS=<dir> keeps a picture of each step.
+ */
+describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "journeys-ui-"));
+  let server: ReturnType<typeof startCli> | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let baseUrl = "";
+  let owner = { email: "", password: "" };
+  let http: ReturnType<typeof client>;
+
+  /** Opens the ⋯ menu of a journey's row and picks `action`. */
+  const rowAction = async (journeyId: string, action: string) => {
+    const row = page.locator(`tr[data-journey="${journeyId}"]`);
+    await row.getByRole("button", { name: /^Actions for / }).click();
+    await row.getByRole("menuitem", { name: action }).click();
+  };
+  const snap = async (name: string) => {
+    const dir = process.env.UI_SCREENSHOTS;
+    if (dir) await page.screenshot({ path: join(dir, `ui-${name}.png`), fullPage: true });
+  };
+  const statusOf = (journeyId: string, status: string) =>
+    page.locator(`tr[data-journey="${journeyId}"] .status`, { hasText: new RegExp(`^${status}$`) }).waitFor();
+
+  before(async () => {
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    server = startCli(["start"], {
+      JOURNEYS_DATA_DIR: dataDir,
+      DATABASE_URL: "",
+      LOG_LEVEL: "warn",
+      PORT: String(port),
+    });
+    await waitForOk(`${baseUrl}/readyz`, 20_000);
+    for (let i = 0; i < 50 && !server.output().includes("write key"); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const banner = (label: string) => {
+      const value = new RegExp(`^ +${label} +(\\S+)$`, "m").exec(server?.output() ?? "")?.[1];
+      assert.ok(value, `the start banner prints the ${label}:\n${server?.output()}`);
+      return value;
+    };
+    owner = { email: banner("email"), password: banner("password") };
+    const business: Business = {
+      businessId: banner("business id"),
+      apiKey: banner("API key"),
+      writeKey: banner("write key"),
+    };
+    http = client(baseUrl, business);
+    for (const name of ["ada", "bob"]) {
+      await http.ingest("identify", {
+        userId: name,
+        traits: { email: `${name}@example.com`, subscriptions: { email: "subscribed" } },
+      });
+    }
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.setDefaultTimeout(10_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (server) {
+      const exited = new Promise((resolve) => server?.child.on("exit", resolve));
+      server.child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("signs in through the form and lands on the Journeys tab", async () => {
+    await page.goto(`${baseUrl}/`);
+    await page.waitForURL(/\/login$/);
+    await page.getByLabel("Email").fill(owner.email);
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").getByText("wrong email or password").waitFor();
+
+    await page.getByLabel("Password").fill(owner.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/business\/[^/]+\/marketing$/);
+    await page.getByRole("heading", { name: "Journeys", level: 1 }).waitFor();
+    assert.equal(await page.getByRole("link", { name: "Journeys" }).getAttribute("aria-current"), "page");
+    await page.getByText("No journeys yet").waitFor();
+  });
+
+  it("previews and creates a segment on the Segments tab", async () => {
+    await page.getByRole("link", { name: "Segments" }).click();
+    await page.waitForURL(/\?component=segments$/);
+    await page.getByLabel("Name").fill("Subscribers");
+    await page.getByLabel("Rule (JSON)").fill('{ "subscribed": "email" }');
+    await page.getByRole("button", { name: "Preview" }).click();
+    const preview = page.locator(".preview-result");
+    await preview.getByText("2 customers match").waitFor();
+    assert.match((await preview.textContent()) ?? "", /ada@example\.com/);
+    await snap("segment-preview");
+
+    await page.getByLabel("Rule (JSON)").fill("{ nope");
+    await page.getByRole("button", { name: "Preview" }).click();
+    await page.getByRole("alert").getByText("Rule is not valid JSON").waitFor();
+
+    await page.getByLabel("Rule (JSON)").fill('{ "subscribed": "email" }');
+    await page.getByRole("button", { name: "Create segment" }).click();
+    const row = page.locator("tr", { hasText: "Subscribers" });
+    await row.waitFor();
+    assert.deepEqual(await row.locator("td").allTextContents(), ["Subscribers", "2", "subscribed to email"]);
+  });
+
+  it("lists every activation problem with its code and step", async () => {
+    const broken = await http.api("POST", "/journeys", {
+      name: "Broken welcome",
+      trigger: { type: "segment", segmentId: "seg_gone" },
+      start: "welcome",
+      nodes: {
+        welcome: { type: "message", channel: "email", templateId: "tpl_gone", next: null },
+        lost: { type: "delay", amount: 1, unit: "days", next: null },
+      },
+    });
+    await page.getByRole("link", { name: "Journeys" }).click();
+    await statusOf(broken.id, "draft");
+    await rowAction(broken.id, "Activate");
+    const alert = page.getByRole("alert");
+    await alert.getByText("the journey cannot be activated").waitFor();
+    const problems = await alert.locator("li").allTextContents();
+    assert.ok(
+      problems.some((p) => p.startsWith("entry_segment_missing")),
+      problems.join("\n"),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith("template_missing at step welcome")),
+      problems.join("\n"),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith("orphan_node at step lost")),
+      problems.join("\n"),
+    );
+    assert.match((await alert.textContent()) ?? "", /HTTP 422 · journey_invalid/);
+    await statusOf(broken.id, "draft");
+    await snap("activation-problems");
+  });
+
+  it("creates a journey from the JSON form and activates, pauses and archives it", async () => {
+    await http.api("POST", "/templates", {
+      name: "Welcome",
+      channel: "email",
+      subject: "Welcome!",
+      body: "<p>Hello</p>",
+    });
+    await http.api("PUT", "/channels/email", {
+      provider: "smtp",
+      host: "127.0.0.1",
+      port: 2525,
+      secure: false,
+      from: "a@b.co",
+    });
+
+    await page.getByRole("button", { name: "+ New journey" }).click();
+    const form = page.getByRole("form", { name: "New journey" });
+    await form.getByText("graphical node editor comes later").waitFor();
+    assert.match(await form.getByLabel("Steps (JSON)").inputValue(), /"templateId": "tpl_/);
+    await form.getByLabel("Name").fill("Welcome series");
+    await snap("new-journey");
+    await form.getByRole("button", { name: "Create draft" }).click();
+    const row = page.locator("tr", { hasText: "Welcome series" });
+    await row.waitFor();
+    const id = await row.getAttribute("data-journey");
+    assert.ok(id);
+    assert.match((await row.textContent()) ?? "", /Joins segment Subscribers/);
+
+    await rowAction(id, "Activate");
+    await statusOf(id, "active");
+    await page.getByRole("status").getByText('"Welcome series" is active').waitFor();
+    assert.equal((await http.api("GET", `/journeys/${id}`)).status, "active");
+
+    await rowAction(id, "Pause");
+    await statusOf(id, "paused");
+
+    await snap("paused");
+    const dialog = new Promise<string>((resolve) =>
+      page.once("dialog", (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
+    await rowAction(id, "Archive");
+    assert.match(await dialog, /cannot be undone/);
+    await page.getByRole("status").getByText('"Welcome series" was archived').waitFor();
+    await row.waitFor({ state: "detached" });
+    assert.equal((await http.api("GET", `/journeys/${id}`)).status, "archived");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("heading", { name: "Growth plan" }).waitFor();
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+    await snap("settings");
+  });
+});
