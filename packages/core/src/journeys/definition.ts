@@ -18,14 +18,13 @@
  *   };
  */
 
+import { CHANNELS, WHERE_OPS } from "../segments/condition";
+
 /** The schema version this code writes. Older stored versions go through `migrateDefinition`. */
 export const JOURNEY_SCHEMA_VERSION = 1;
 
-/**
- * Channels a message node can send on. The same strings as the segments' `CHANNELS`; kept under
- * its own name so the core barrel does not export one name twice.
- */
-export const MESSAGE_CHANNELS = ["email", "sms", "whatsapp", "telegram", "push"] as const;
+/** Channels a message node can send on: the channels customers subscribe to. */
+export const MESSAGE_CHANNELS = CHANNELS;
 export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
 
 export const DELAY_UNITS = ["hours", "days"] as const;
@@ -38,22 +37,10 @@ export const NODE_TYPES = ["message", "delay", "split"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /**
- * Ops an event trigger's `where` filter may use: the segment attribute ops minus the date ops,
- * which are relative to "now" and mean nothing for a single event.
+ * Ops an event trigger's `where` filter may use: the same as a segment event condition's
+ * `where` (the attribute ops minus the date ops, which mean nothing for a single event).
  */
-export const TRIGGER_WHERE_OPS = [
-  "eq",
-  "neq",
-  "contains",
-  "startsWith",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "exists",
-  "notExists",
-  "in",
-] as const;
+export const TRIGGER_WHERE_OPS = WHERE_OPS;
 export type TriggerWhereOp = (typeof TRIGGER_WHERE_OPS)[number];
 
 type Scalar = string | number | boolean;
