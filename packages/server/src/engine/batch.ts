@@ -103,7 +103,7 @@ export class BatchWrites {
   readonly deliveries: DeliveriesTable[] = [];
   readonly wakes: Omit<EngineWorkTable, "id">[] = [];
 
-  async flush(db: Db, store: Store, done: number[]): Promise<number> {
+  async flush(db: Db, store: Store, businessId: string, done: number[]): Promise<number> {
     if (store.dialect === "sqlite") {
       return sqliteFlush(
         store.raw,
@@ -143,7 +143,14 @@ export class BatchWrites {
       queued += Number(result.numInsertedOrUpdatedRows ?? 0n);
     }
     for (const part of chunks(this.wakes)) await db.insertInto("engine_work").values(part).execute();
-    for (const part of chunks(done)) await db.deleteFrom("engine_work").where("id", "in", part).execute();
+    // With business_id, PostgreSQL finds the rows through the primary key (business_id, id).
+    for (const part of chunks(done)) {
+      await db
+        .deleteFrom("engine_work")
+        .where("business_id", "=", businessId)
+        .where("id", "in", part)
+        .execute();
+    }
     return queued;
   }
 }

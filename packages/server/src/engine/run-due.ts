@@ -207,6 +207,7 @@ async function runBusiness(
   const queued = await writes.flush(
     db,
     r.store,
+    businessId,
     items.map((i) => i.id),
   );
   return { nodes, queued };

@@ -12,7 +12,15 @@ const TYPES: Record<string, string> = {
   ".css": "text/css; charset=utf-8",
 };
 /** The files of packages/web/public served under /ui/ (an allow-list, so nothing else leaks). */
-const ASSETS = new Set(["app.js", "app.css", "api.js", "dom.js", "journeys.js", "segments.js", "settings.js"]);
+const ASSETS = new Set([
+  "app.js",
+  "app.css",
+  "api.js",
+  "dom.js",
+  "journeys.js",
+  "segments.js",
+  "settings.js",
+]);
 
 /**
  * The web UI (packages/web): one page that routes on the client. `/` sends a signed-in user to
