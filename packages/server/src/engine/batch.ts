@@ -1,8 +1,10 @@
 import type { Enrollment } from "@journeys/core";
+import { sql } from "kysely";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
 import type { DeliveriesTable, EngineWorkTable, EnrollmentsTable } from "../store/schema";
 import type { Store } from "../store/store";
+import { postgresFlush } from "./postgres-flush";
 import { sqliteFlush } from "./sqlite-flush";
 
 type Db = Resources["store"]["db"];
@@ -10,6 +12,16 @@ export type Work = Omit<EngineWorkTable, "id"> & { id: number };
 
 /** Rows per multi-row statement: well under SQLite's 32,766 bound parameters. */
 const CHUNK = 400;
+
+/**
+ * `column IN (…)` for SQLite (in chunks: bound parameters are limited), `column = any($1)` for
+ * PostgreSQL (one array parameter: the same SQL text for any size, parsed and planned once).
+ */
+function oneOf(column: string, values: readonly string[], postgres: boolean) {
+  return postgres
+    ? sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`
+    : sql<boolean>`${sql.ref(column)} in (${sql.join([...values])})`;
+}
 
 export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -21,16 +33,17 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
  * Everything one batch reads, loaded with a handful of set queries (not one per item), so a
  * batch of a thousand steps costs a dozen statements.
  */
-export async function loadBatch(db: Db, businessId: string, work: Work[]) {
+export async function loadBatch(db: Db, businessId: string, work: Work[], postgres: boolean) {
+  const parts = <T>(items: readonly T[]) => (postgres ? [items as T[]] : chunks(items));
   const journeyIds = [...new Set(work.map((w) => w.journey_id))];
   const customerIds = [...new Set(work.map((w) => w.customer_id))];
   const journeys = new Map<string, { status: string; run: number; publishedVersion: number | null }>();
-  for (const part of chunks(journeyIds)) {
+  for (const part of parts(journeyIds)) {
     const rows = await db
       .selectFrom("journeys")
       .select(["id", "status", "run", "published_version"])
       .where("business_id", "=", businessId)
-      .where("id", "in", part)
+      .where(oneOf("id", part, postgres))
       .execute();
     for (const row of rows) {
       journeys.set(row.id, {
@@ -44,24 +57,24 @@ export async function loadBatch(db: Db, businessId: string, work: Work[]) {
   // Every enrollment of these customers in these journeys: enough to decide enter (one at a
   // time, once per run), wake / archive (by id) and left_segment (the in-flight one).
   const enrollments = new Map<string, EnrollmentsTable>();
-  for (const part of chunks(customerIds)) {
+  for (const part of parts(customerIds)) {
     const rows = await db
       .selectFrom("enrollments")
       .selectAll()
       .where("business_id", "=", businessId)
-      .where("customer_id", "in", part)
-      .where("journey_id", "in", journeyIds)
+      .where(oneOf("customer_id", part, postgres))
+      .where(oneOf("journey_id", journeyIds, postgres))
       .execute();
     for (const row of rows) enrollments.set(row.id, row);
   }
 
   const trailSeq = new Map<string, number>();
-  for (const part of chunks([...enrollments.keys()])) {
+  for (const part of parts([...enrollments.keys()])) {
     const rows = await db
       .selectFrom("enrollment_trail")
       .select(["enrollment_id", (eb) => eb.fn.max("seq").as("seq")])
       .where("business_id", "=", businessId)
-      .where("enrollment_id", "in", part)
+      .where(oneOf("enrollment_id", part, postgres))
       .groupBy("enrollment_id")
       .execute();
     for (const row of rows) trailSeq.set(row.enrollment_id, Number(row.seq));
@@ -75,16 +88,17 @@ export async function loadMemberships(
   businessId: string,
   customerIds: string[],
   segmentIds: string[],
+  postgres: boolean,
 ) {
   const memberships = new Map<string, Set<string>>();
   if (segmentIds.length === 0) return memberships;
-  for (const part of chunks(customerIds)) {
+  for (const part of postgres ? [customerIds] : chunks(customerIds)) {
     const rows = await db
       .selectFrom("segment_members")
       .select(["customer_id", "segment_id"])
       .where("business_id", "=", businessId)
-      .where("customer_id", "in", part)
-      .where("segment_id", "in", segmentIds)
+      .where(oneOf("customer_id", part, postgres))
+      .where(oneOf("segment_id", segmentIds, postgres))
       .execute();
     for (const row of rows) {
       const set = memberships.get(row.customer_id) ?? new Set<string>();
@@ -95,7 +109,7 @@ export async function loadMemberships(
   return memberships;
 }
 
-/** What a batch writes, gathered while stepping and written with multi-row statements. */
+/** What a batch writes, gathered while stepping and written at the end in one go. */
 export class BatchWrites {
   readonly enrollments = new Map<string, EnrollmentsTable>();
   readonly trail: { business_id: string; enrollment_id: string; seq: number; at: number; entry: string }[] =
@@ -103,55 +117,17 @@ export class BatchWrites {
   readonly deliveries: DeliveriesTable[] = [];
   readonly wakes: Omit<EngineWorkTable, "id">[] = [];
 
+  /** Writes everything in the batch's transaction, through each dialect's fast path. */
   async flush(db: Db, store: Store, businessId: string, done: number[]): Promise<number> {
-    if (store.dialect === "sqlite") {
-      return sqliteFlush(
-        store.raw,
-        {
-          enrollments: this.enrollments.values(),
-          trail: this.trail,
-          deliveries: this.deliveries,
-          wakes: this.wakes,
-        },
-        done,
-      );
-    }
-    for (const part of chunks([...this.enrollments.values()])) {
-      await db
-        .insertInto("enrollments")
-        .values(part)
-        .onConflict((oc) =>
-          oc.columns(["business_id", "id"]).doUpdateSet((eb) => ({
-            state: eb.ref("excluded.state"),
-            node_id: eb.ref("excluded.node_id"),
-            wait_until: eb.ref("excluded.wait_until"),
-            visited: eb.ref("excluded.visited"),
-            exit_reason: eb.ref("excluded.exit_reason"),
-            updated_at: eb.ref("excluded.updated_at"),
-          })),
-        )
-        .execute();
-    }
-    for (const part of chunks(this.trail)) await db.insertInto("enrollment_trail").values(part).execute();
-    let queued = 0;
-    for (const part of chunks(this.deliveries)) {
-      const result = await db
-        .insertInto("deliveries")
-        .values(part)
-        .onConflict((oc) => oc.columns(["business_id", "delivery_key"]).doNothing())
-        .executeTakeFirst();
-      queued += Number(result.numInsertedOrUpdatedRows ?? 0n);
-    }
-    for (const part of chunks(this.wakes)) await db.insertInto("engine_work").values(part).execute();
-    // With business_id, PostgreSQL finds the rows through the primary key (business_id, id).
-    for (const part of chunks(done)) {
-      await db
-        .deleteFrom("engine_work")
-        .where("business_id", "=", businessId)
-        .where("id", "in", part)
-        .execute();
-    }
-    return queued;
+    const writes = {
+      enrollments: [...this.enrollments.values()],
+      trail: this.trail,
+      deliveries: this.deliveries,
+      wakes: this.wakes,
+    };
+    return store.dialect === "postgres"
+      ? postgresFlush(db, businessId, writes, done)
+      : sqliteFlush(store.raw, writes, done);
   }
 }
 

@@ -75,7 +75,8 @@ async function runBusiness(
   items: Work[],
   now: number,
 ) {
-  const loaded = await loadBatch(db, businessId, items);
+  const postgres = r.store.dialect === "postgres";
+  const loaded = await loadBatch(db, businessId, items, postgres);
   const definitionOf = (journeyId: string, version: number) =>
     definitions.get(db, businessId, journeyId, version);
   // Split nodes read memberships: load them once for the batch, for the segments any version in play splits on.
@@ -95,6 +96,7 @@ async function runBusiness(
     businessId,
     [...new Set(items.map((i) => i.customer_id))],
     [...splitSegments],
+    postgres,
   );
 
   const writes = new BatchWrites();
