@@ -25,12 +25,20 @@ import { percentile } from "./drain";
  */
 export async function eventToSmtp(rate: number, seconds: number, log: (line: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), "journeys-bench-latency-"));
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "load-and-sink.ts")], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const nextLine = () => new Promise<string>((resolve) => lines.once("line", resolve));
-  const smtpPort = Number((await nextLine()).split(" ")[1]);
+  const helper = (role: "sink" | "load") => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "load-and-sink.ts"), role],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
+    const lines = createInterface({ input: child.stdout! });
+    return { child, nextLine: () => new Promise<string>((resolve) => lines.once("line", resolve)) };
+  };
+  const sink = helper("sink");
+  const load = helper("load");
+  const smtpPort = Number((await sink.nextLine()).split(" ")[1]);
 
   const store = await openSqliteStore({ file: join(dir, "latency.db") });
   const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
@@ -99,9 +107,32 @@ export async function eventToSmtp(rate: number, seconds: number, log: (line: str
       body: JSON.stringify({ batch }),
     });
   }
-  log(`event → SMTP: ${rate}/s for ${seconds} s (load and SMTP server in a separate process)`);
-  child.stdin!.write(`GO ${url} ${business.writeKey} ${rate} ${seconds}\n`);
-  const result = JSON.parse(await nextLine()) as { sent: number; latencies: number[]; achieved: number };
+  log(`event → SMTP: ${rate}/s for ${seconds} s (load and SMTP server each in a process of their own)`);
+  load.child.stdin!.write(`GO ${url} ${business.writeKey} ${rate} ${seconds}\n`);
+  const { sent, achieved } = JSON.parse(await load.nextLine()) as {
+    sent: Record<string, number>;
+    achieved: number;
+  };
+  const expected = Object.keys(sent).length;
+  const deadline = Date.now() + 30_000;
+  while (
+    (
+      await store.db
+        .selectFrom("deliveries")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("status", "=", "sent")
+        .executeTakeFirstOrThrow()
+    ).n < expected &&
+    Date.now() < deadline
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  sink.child.stdin!.write("END\n");
+  const { received } = JSON.parse(await sink.nextLine()) as { received: Record<string, number> };
+  const latencies = Object.entries(received).flatMap(([n, at]) =>
+    sent[n] === undefined ? [] : [at - sent[n]!],
+  );
+  const result = { sent: expected, latencies, achieved };
   await worker.stop();
   await app.close();
   // Where the time went: event stored → delivery queued by the engine → sent by the dispatcher.

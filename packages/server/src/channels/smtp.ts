@@ -1,4 +1,4 @@
-import { Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import nodemailer, { type Transporter } from "nodemailer";
 import type { ProviderDefinition, SetupProblem } from "./definition";
 import type { ChannelProvider, EmailMessage, SendFailure, SendOptions, SendResult } from "./provider";
@@ -95,14 +95,29 @@ export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
   create: (config) => new SmtpProvider(config),
 };
 
-/** An unconnected TCP socket with Nagle's algorithm off; nodemailer connects it. */
+/**
+ * Opens the TCP connection for nodemailer with Nagle's algorithm off (nodemailer then speaks
+ * SMTP over it, STARTTLS included). Only a `connection` it is handed is used by its pool.
+ */
 function noDelaySocket(
-  _options: unknown,
-  callback: (error: Error | null, options: { socket: Socket }) => void,
+  options: { host?: string; port?: number; connectionTimeout?: number },
+  callback: (error: Error | null, options?: { connection: Socket }) => void,
 ) {
-  const socket = new Socket();
+  const socket = connect({ host: options.host ?? "127.0.0.1", port: options.port ?? 25 });
   socket.setNoDelay(true);
-  callback(null, { socket });
+  socket.setKeepAlive(true);
+  const timer = setTimeout(
+    () => socket.destroy(new Error("Connection timeout")),
+    options.connectionTimeout ?? 10_000,
+  );
+  socket.once("connect", () => {
+    clearTimeout(timer);
+    callback(null, { connection: socket });
+  });
+  socket.once("error", (error) => {
+    clearTimeout(timer);
+    callback(error);
+  });
 }
 
 /** Sends email through one pooled SMTP transport. */
