@@ -67,6 +67,22 @@ describe("smtp provider", () => {
     }
   });
 
+  it("answers a retryable error, not silence, when the server cannot be reached", async () => {
+    // A port nothing listens on: take a free one and close it again.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const provider = new SmtpProvider({ host: "127.0.0.1", port, secure: false, from: "a@example.com" });
+    const result = await provider.send(
+      { channel: "email", to: "b@example.com", subject: "s", html: "<p>x</p>", text: "x", headers: {} },
+      { idempotencyKey: "dlv_unreachable" },
+    );
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.kind, "retryable");
+    await provider.close?.();
+  });
+
   it("classifies replies: 4xx and connection errors retryable, 5xx permanent, login refusals retryable", () => {
     assert.equal(classifySmtpError({ responseCode: 421, response: "421 busy" }).kind, "retryable");
     assert.equal(classifySmtpError({ responseCode: 552, response: "552 too big" }).kind, "permanent");

@@ -97,7 +97,10 @@ export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
 
 /**
  * Opens the TCP connection for nodemailer with Nagle's algorithm off (nodemailer then speaks
- * SMTP over it, STARTTLS included). Only a `connection` it is handed is used by its pool.
+ * SMTP over it, STARTTLS included). Only a `connection` it is handed is used by its pool. If
+ * this connection fails, nodemailer is left to connect by itself: its pool reports its own
+ * connection errors to the waiting message, but not an error passed back from here (the
+ * message would wait forever).
  */
 function noDelaySocket(
   options: { host?: string; port?: number; connectionTimeout?: number },
@@ -106,18 +109,19 @@ function noDelaySocket(
   const socket = connect({ host: options.host ?? "127.0.0.1", port: options.port ?? 25 });
   socket.setNoDelay(true);
   socket.setKeepAlive(true);
-  const timer = setTimeout(
-    () => socket.destroy(new Error("Connection timeout")),
-    options.connectionTimeout ?? 10_000,
-  );
-  socket.once("connect", () => {
+  let settled = false;
+  const settle = (connection?: Socket) => {
+    if (settled) return;
+    settled = true;
     clearTimeout(timer);
-    callback(null, { connection: socket });
-  });
-  socket.once("error", (error) => {
-    clearTimeout(timer);
-    callback(error);
-  });
+    callback(null, connection ? { connection } : undefined);
+  };
+  const timer = setTimeout(() => {
+    socket.destroy();
+    settle();
+  }, options.connectionTimeout ?? 10_000);
+  socket.once("connect", () => settle(socket));
+  socket.once("error", () => settle());
 }
 
 /** Sends email through one pooled SMTP transport. */
