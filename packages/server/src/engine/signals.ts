@@ -44,5 +44,3 @@ export async function listenForWork(store: Store, onWork: () => void): Promise<(
     }
   };
 }
-
-export type { pg };

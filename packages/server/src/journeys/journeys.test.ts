@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { ManualClock } from "../clock";
-import { writeJson } from "../store/json";
+import { enterFromForm } from "../engine/entry";
+import { readJson, writeJson } from "../store/json";
 import { DIALECTS } from "../testing/dialects";
 import { ADMIN_TOKEN, bearer, useApp } from "../testing/use-app";
 
@@ -348,6 +349,48 @@ for (const dialect of DIALECTS) {
         ).event,
         { total: 250, sku: "X" },
       );
+    });
+
+    it("enters form-triggered journeys through the internal entry point, with the submission", async () => {
+      const created = await api("POST", "/journeys", {
+        name: "Contact follow-up",
+        trigger: { type: "form", formId: "frm_contact" },
+        start: "thanks",
+        nodes: { thanks: { type: "message", channel: "email", templateId: "tpl_welcome", next: null } },
+      });
+      // Forms are not built yet, so activation refuses the unknown form; publish it by hand.
+      const refused = await api("POST", `/journeys/${created.body.id}/activate`);
+      assert.equal(refused.body.error.details.problems[0].code, "entry_form_missing");
+      await ctx.store.db
+        .updateTable("journeys")
+        .set({ status: "active", run: 1, published_version: 1 })
+        .where("id", "=", created.body.id)
+        .execute();
+      await ctx.store.db
+        .insertInto("journey_versions")
+        .values({
+          business_id: ctx.alpha.businessId,
+          journey_id: created.body.id,
+          version: 1,
+          definition: writeJson({
+            schemaVersion: 1,
+            trigger: { type: "form", formId: "frm_contact" },
+            start: "thanks",
+            nodes: { thanks: { type: "message", channel: "email", templateId: "tpl_welcome", next: null } },
+          }),
+          created_at: START,
+        })
+        .execute();
+      const id = await customerId("buyer");
+      assert.equal(await enterFromForm(ctx.resources, ctx.alpha.businessId, "frm_other", id, {}), 0);
+      assert.equal(
+        await enterFromForm(ctx.resources, ctx.alpha.businessId, "frm_contact", id, { message: "Hello" }),
+        1,
+      );
+      await settle();
+      const sent = await deliveries(created.body.id);
+      assert.equal(sent.length, 1);
+      assert.deepEqual(readJson<{ event: unknown }>(sent[0]!.context).event, { message: "Hello" });
     });
 
     it("simulates in virtual time without writing or sending", async () => {
