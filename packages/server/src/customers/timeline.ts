@@ -3,7 +3,7 @@ import { JourneysError } from "../errors";
 import { readJson } from "../store/json";
 import type { Database } from "../store/schema";
 
-/** What happened to a customer, newest first: their events and their segment changes. */
+/** What happened to a customer, newest first: their events, segment changes and messages. */
 export type TimelineEntry =
   | {
       kind: "event";
@@ -13,7 +13,19 @@ export type TimelineEntry =
       name: string | null;
       properties: Record<string, unknown>;
     }
-  | { kind: "segment"; at: number; change: "joined" | "left"; segmentId: string; segmentName: string | null };
+  | { kind: "segment"; at: number; change: "joined" | "left"; segmentId: string; segmentName: string | null }
+  | {
+      kind: "message";
+      at: number;
+      deliveryId: string;
+      channel: string;
+      templateId: string;
+      journeyId: string | null;
+      /** queued | sending | sent | skipped | failed */
+      status: string;
+      /** Why it was skipped or failed, when it was. */
+      detail: unknown;
+    };
 
 export interface TimelinePage {
   entries: TimelineEntry[];
@@ -22,19 +34,22 @@ export interface TimelinePage {
 }
 
 /**
- * Position in the merged order: time descending; at one instant segment changes before
- * events; then event id / log sequence descending.
+ * Position in the merged order: time descending; at one instant messages, then segment
+ * changes, then events; then delivery id / log sequence / event id descending.
  */
 interface Position {
   at: number;
-  source: "segment" | "event";
+  source: Source;
   key: string | number;
 }
 
+type Source = "event" | "segment" | "message";
+const RANK: Record<Source, number> = { event: 0, segment: 1, message: 2 };
+
 /**
  * A page of a customer's timeline. Each source is read by keyset from the cursor (limit + 1
- * rows each), merged, and cut at `limit`, so a page costs two index range scans however
- * long the history is. Messages join the timeline when deliveries exist.
+ * rows each), merged, and cut at `limit`, so a page costs three index range scans however
+ * long the history is. A message stands at its last change (queued, sent, skipped, failed).
  *
  * @example
  *   const { entries, nextCursor } = await customerTimeline(db, "bus_…", "cus_…", 50, null);
@@ -54,13 +69,16 @@ export async function customerTimeline(
     .where("business_id", "=", businessId)
     .where("customer_id", "=", customerId);
   if (from) {
+    const r = olderThan("event", from);
     events = events.where((eb) =>
-      from.source === "segment"
+      r === "atOrBefore"
         ? eb("timestamp", "<=", from.at)
-        : eb.or([
-            eb("timestamp", "<", from.at),
-            eb.and([eb("timestamp", "=", from.at), eb("id", "<", String(from.key))]),
-          ]),
+        : r === "before"
+          ? eb("timestamp", "<", from.at)
+          : eb.or([
+              eb("timestamp", "<", from.at),
+              eb.and([eb("timestamp", "=", from.at), eb("id", "<", String(from.key))]),
+            ]),
     );
   }
   let changes = db
@@ -72,16 +90,37 @@ export async function customerTimeline(
     .where("m.business_id", "=", businessId)
     .where("m.customer_id", "=", customerId);
   if (from) {
+    const r = olderThan("segment", from);
     changes = changes.where((eb) =>
-      from.source === "segment"
-        ? eb.or([
-            eb("m.at", "<", from.at),
-            eb.and([eb("m.at", "=", from.at), eb("m.seq", "<", Number(from.key))]),
-          ])
-        : eb("m.at", "<", from.at),
+      r === "atOrBefore"
+        ? eb("m.at", "<=", from.at)
+        : r === "before"
+          ? eb("m.at", "<", from.at)
+          : eb.or([
+              eb("m.at", "<", from.at),
+              eb.and([eb("m.at", "=", from.at), eb("m.seq", "<", Number(from.key))]),
+            ]),
     );
   }
-  const [eventRows, changeRows] = await Promise.all([
+  let messages = db
+    .selectFrom("deliveries")
+    .select(["id", "channel", "template_id", "journey_id", "status", "detail", "updated_at"])
+    .where("business_id", "=", businessId)
+    .where("customer_id", "=", customerId);
+  if (from) {
+    const r = olderThan("message", from);
+    messages = messages.where((eb) =>
+      r === "atOrBefore"
+        ? eb("updated_at", "<=", from.at)
+        : r === "before"
+          ? eb("updated_at", "<", from.at)
+          : eb.or([
+              eb("updated_at", "<", from.at),
+              eb.and([eb("updated_at", "=", from.at), eb("id", "<", String(from.key))]),
+            ]),
+    );
+  }
+  const [eventRows, changeRows, messageRows] = await Promise.all([
     events
       .orderBy("timestamp", "desc")
       .orderBy("id", "desc")
@@ -90,6 +129,11 @@ export async function customerTimeline(
     changes
       .orderBy("m.at", "desc")
       .orderBy("m.seq", "desc")
+      .limit(limit + 1)
+      .execute(),
+    messages
+      .orderBy("updated_at", "desc")
+      .orderBy("id", "desc")
       .limit(limit + 1)
       .execute(),
   ]);
@@ -116,6 +160,19 @@ export async function customerTimeline(
         segmentName: m.name ?? null,
       },
     })),
+    ...messageRows.map((d) => ({
+      position: { at: Number(d.updated_at), source: "message" as const, key: d.id },
+      entry: {
+        kind: "message" as const,
+        at: Number(d.updated_at),
+        deliveryId: d.id,
+        channel: d.channel,
+        templateId: d.template_id,
+        journeyId: d.journey_id,
+        status: d.status,
+        detail: readJson(d.detail) ?? null,
+      },
+    })),
   ].sort((a, b) => comparePositions(b.position, a.position));
 
   const page = merged.slice(0, limit);
@@ -126,10 +183,20 @@ export async function customerTimeline(
   };
 }
 
+/**
+ * Which rows of `source` come after the cursor (are older): `atOrBefore` its time when the
+ * source sorts below the cursor's at one instant, `before` when above, `keyed` when the same.
+ */
+function olderThan(source: Source, from: Position): "atOrBefore" | "before" | "keyed" {
+  if (RANK[source] < RANK[from.source]) return "atOrBefore";
+  if (RANK[source] > RANK[from.source]) return "before";
+  return "keyed";
+}
+
 /** Ascending order of positions (the timeline shows them descending). */
 function comparePositions(a: Position, b: Position): number {
   if (a.at !== b.at) return a.at - b.at;
-  if (a.source !== b.source) return a.source === "event" ? -1 : 1;
+  if (a.source !== b.source) return RANK[a.source] - RANK[b.source];
   if (typeof a.key === "number" && typeof b.key === "number") return a.key - b.key;
   return String(a.key) < String(b.key) ? -1 : String(a.key) > String(b.key) ? 1 : 0;
 }
@@ -142,7 +209,9 @@ function decodePosition(cursor: string): Position {
     const [at, source, key] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
     if (
       typeof at === "number" &&
-      (source === "event" ? typeof key === "string" : source === "segment" && typeof key === "number")
+      (source === "segment"
+        ? typeof key === "number"
+        : (source === "event" || source === "message") && typeof key === "string")
     ) {
       return { at, source, key } as Position;
     }

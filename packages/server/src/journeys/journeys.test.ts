@@ -205,6 +205,13 @@ for (const dialect of DIALECTS) {
       const later = enrollments.find((e) => e.customer_id === laterId);
       const detail = await api("GET", `/journeys/${journeyId}/enrollments/${later!.id}`);
       assert.equal(detail.status, 200);
+      const timeline = await api("GET", `/customers/${laterId}`);
+      const messages = timeline.body.timeline.entries.filter((e: { kind: string }) => e.kind === "message");
+      assert.deepEqual(
+        messages.map((m: { journeyId: string }) => m.journeyId),
+        [journeyId, journeyId],
+        "both emails are on the customer's timeline",
+      );
       const types = detail.body.trail.map((t: { type: string }) => t.type);
       for (const type of ["entered", "queued", "waiting", "waited", "branched", "exited"])
         assert.ok(types.includes(type), `${type} in ${types}`);

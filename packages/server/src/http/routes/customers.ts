@@ -89,6 +89,16 @@ const TimelineEntrySchema = Type.Union([
     segmentId: Type.String(),
     segmentName: Nullable(Type.String()),
   }),
+  Type.Object({
+    kind: Type.Literal("message"),
+    at: Type.Number(),
+    deliveryId: Type.String(),
+    channel: Type.String(),
+    templateId: Type.String(),
+    journeyId: Nullable(Type.String()),
+    status: Type.String(),
+    detail: Type.Unknown(),
+  }),
 ]);
 
 const MembershipSchema = Type.Object({
