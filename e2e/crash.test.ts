@@ -123,7 +123,8 @@ for (const store of STORES) {
     };
 
     before(async () => {
-      sink = await startSmtpSink({ latencyMs: 10 });
+      // Up to 100 ms per reply keeps each phase sending for seconds, so kills land mid-send.
+      sink = await startSmtpSink({ latencyMs: 100 });
       let databaseUrl = "";
       if (store.name === "postgres") {
         const database = await createPgDatabase();
