@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
 import type { Benchmark } from "../types";
 import { drain, percentile } from "./drain";
-import { delayLateness, eventToSmtp } from "./latency";
+import { delayLateness, eventToSmtp, steadyLateness } from "./latency";
 import { postgresFigures } from "./postgres";
 import { rawCeiling } from "./raw";
 import { seed } from "./setup";
@@ -43,6 +43,7 @@ const bench: Benchmark = async ({ quick, full, log }) => {
     }
     const e2e = await eventToSmtp(1_000, quick ? 3 : 10, log);
     const late = await delayLateness(quick ? 10_000 : full ? 1_000_000 : 100_000, log);
+    const steady = await steadyLateness(quick ? 5_000 : 20_000, 10_000, log);
     return {
       metrics: {
         "event → SMTP p50 ms (1,000 events/s offered)": e2e.p50,
@@ -54,6 +55,8 @@ const bench: Benchmark = async ({ quick, full, log }) => {
         "delay lateness p50 ms (all due in one second)": late.p50,
         "delay lateness p99 ms (all due in one second)": late.p99,
         "delays drained per second": Math.round(late.drainPerSecond),
+        "delay lateness p50 ms (steady: wakes spread over 10 s)": steady.p50,
+        "delay lateness p99 ms (steady: wakes spread over 10 s)": steady.p99,
         "sqlite interpreter calls/s": Math.round(figures.calls / figures.seconds),
         "sqlite steps (nodes)/s": Math.round(nodesPerSecond),
         "sqlite steps per transaction": figures.nodes / figures.transactions,

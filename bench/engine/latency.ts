@@ -208,3 +208,69 @@ export async function delayLateness(count: number, log: (line: string) => void) 
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Delay lateness in the steady state: `count` wakes spread evenly over `spreadMs`, handled by
+ * the engine's own loop (which polls when nothing signals it). Lateness = processed − due.
+ */
+export async function steadyLateness(count: number, spreadMs: number, log: (line: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), "journeys-bench-steady-"));
+  const store = await openSqliteStore({ file: join(dir, "steady.db") });
+  try {
+    const { seed, T0 } = await import("./setup");
+    const { DefinitionCache } = await import("../../packages/server/src/engine/definitions");
+    const { runDue } = await import("../../packages/server/src/engine/run-due");
+    const { startEngine } = await import("../../packages/server/src/engine/loop");
+    const seeded = await seed(store, count);
+    const definitions = new DefinitionCache();
+    for (;;) if ((await runDue(seeded.r, definitions, { limit: 1_000, now: T0 })).processed === 0) break;
+    const wakes = await store.db
+      .selectFrom("engine_work")
+      .select(["id", "enrollment_id"])
+      .where("kind", "=", "wake")
+      .orderBy("id")
+      .execute();
+    const dueOf = new Map<string, number>();
+    await store.db.transaction().execute(async (trx) => {
+      for (const [i, w] of wakes.entries()) {
+        // Offsets now; the start is fixed after this slow set-up, so no wake is late before the loop runs.
+        const due = Math.floor((i * spreadMs) / wakes.length);
+        dueOf.set(w.enrollment_id!, due);
+        await trx.updateTable("engine_work").set({ run_at: due }).where("id", "=", w.id).execute();
+        await trx
+          .updateTable("enrollments")
+          .set({ wait_until: due })
+          .where("id", "=", w.enrollment_id!)
+          .execute();
+      }
+    });
+    const start = Date.now() + 2_000;
+    await store.db
+      .updateTable("engine_work")
+      .set((eb) => ({ run_at: eb("run_at", "+", start) }))
+      .where("kind", "=", "wake")
+      .execute();
+    await store.db
+      .updateTable("enrollments")
+      .set((eb) => ({ wait_until: eb("wait_until", "+", start) }))
+      .where("state", "=", "waiting")
+      .execute();
+    for (const [id, offset] of dueOf) dueOf.set(id, offset + start);
+    log(
+      `delay lateness: ${count.toLocaleString("en-US")} wakes spread over ${spreadMs / 1000} s, engine loop`,
+    );
+    const r: Resources = { ...seeded.r, clock: systemClock };
+    const engine = await startEngine(r, pino({ level: "silent" }));
+    while (Date.now() < start + spreadMs + 3_000) await new Promise((resolve) => setTimeout(resolve, 100));
+    await engine.stop();
+    const rows = await store.db.selectFrom("enrollments").select(["id", "updated_at", "state"]).execute();
+    // Exited rows were last touched by their wake (the rest of the journey runs in that step).
+    const lateness = rows
+      .filter((row) => row.state === "exited")
+      .map((row) => Number(row.updated_at) - dueOf.get(row.id)!);
+    return { count, done: lateness.length, p50: percentile(lateness, 0.5), p99: percentile(lateness, 0.99) };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
