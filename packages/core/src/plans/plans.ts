@@ -71,10 +71,6 @@ export function isPlanId(value: unknown): value is PlanId {
   return typeof value === "string" && (PLAN_IDS as readonly string[]).includes(value);
 }
 
-export function planById(id: PlanId): Plan {
-  return PLANS[id];
-}
-
 /** The cheapest plan above `id` that has `module`, or null when none does. */
 export function upgradeForModule(id: PlanId, module: Module): Plan | null {
   const from = PLAN_IDS.indexOf(id);

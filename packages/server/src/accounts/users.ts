@@ -1,5 +1,5 @@
 import { hash, verify } from "@node-rs/argon2";
-import { JourneysError, notFound } from "../errors";
+import { JourneysError } from "../errors";
 import { randomBase32 } from "../ids";
 import type { Resources } from "../resources";
 
@@ -68,12 +68,6 @@ export async function verifyCredentials(r: Resources, email: string, password: s
     .executeTakeFirst();
   if (!row) return null;
   if (!(await verify(row.password_hash, password))) return null;
-  return { id: row.id, email: row.email, createdAt: Number(row.created_at) };
-}
-
-export async function getUser(r: Resources, id: string): Promise<User> {
-  const row = await r.store.db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
-  if (!row) throw notFound("user");
   return { id: row.id, email: row.email, createdAt: Number(row.created_at) };
 }
 

@@ -68,13 +68,3 @@ export async function holdFence(r: Resources, d: ClaimedDelivery, leaseMs: numbe
   );
   return Number(result.numUpdatedRows) === 1;
 }
-
-/** The earliest time a delivery becomes due, or null when none is waiting (for "settle"). */
-export async function nextDeliveryAt(r: Resources): Promise<number | null> {
-  const row = await r.store.db
-    .selectFrom("deliveries")
-    .select((eb) => eb.fn.min("next_attempt_at").as("at"))
-    .where("status", "in", ["queued", "sending"])
-    .executeTakeFirst();
-  return row?.at == null ? null : Number(row.at);
-}

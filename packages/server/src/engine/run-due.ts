@@ -1,10 +1,4 @@
-import {
-  type EnrollmentInput,
-  type JourneyDefinition,
-  newEnrollment,
-  splitSegmentIds,
-  step,
-} from "@journeys/core";
+import { type EnrollmentInput, newEnrollment, splitSegmentIds, step } from "@journeys/core";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
 import type { EnrollmentsTable } from "../store/schema";
@@ -12,13 +6,6 @@ import { BatchWrites, enrollmentRow, fromRow, loadBatch, loadMemberships, type W
 import type { DefinitionCache } from "./definitions";
 
 export { fromRow } from "./batch";
-
-const EMPTY: JourneyDefinition = {
-  schemaVersion: 1,
-  trigger: { type: "form", formId: "" },
-  start: "",
-  nodes: {},
-};
 
 export interface RunDueResult {
   /** Work items taken from the queue (each one interpreter call, or a no-op). */
@@ -81,16 +68,13 @@ async function runBusiness(
     definitions.get(db, businessId, journeyId, version);
   // Split nodes read memberships: load them once for the batch, for the segments any version in play splits on.
   const splitSegments = new Set<string>();
-  for (const item of items) {
-    const version = loaded.journeys.get(item.journey_id)?.publishedVersion;
-    if (version)
-      for (const id of splitSegmentIds((await definitionOf(item.journey_id, version)) ?? EMPTY))
-        splitSegments.add(id);
-  }
-  for (const row of loaded.enrollments.values()) {
-    for (const id of splitSegmentIds((await definitionOf(row.journey_id, Number(row.version))) ?? EMPTY))
-      splitSegments.add(id);
-  }
+  const addSplits = async (journeyId: string, version: number | null) => {
+    const definition = version === null ? null : await definitionOf(journeyId, version);
+    if (definition) for (const id of splitSegmentIds(definition)) splitSegments.add(id);
+  };
+  for (const item of items)
+    await addSplits(item.journey_id, loaded.journeys.get(item.journey_id)?.publishedVersion ?? null);
+  for (const row of loaded.enrollments.values()) await addSplits(row.journey_id, Number(row.version));
   const memberships = await loadMemberships(
     db,
     businessId,

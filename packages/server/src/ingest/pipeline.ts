@@ -19,6 +19,9 @@ export type MessageOutcome =
   | { status: "duplicate" }
   | { status: "rejected"; code: string; message: string };
 
+/** A refusal of one message: it is reported in the call's `rejected` list, nothing else fails. */
+const rejection = (code: string, message: string) => new JourneysError("bad_request", code, message);
+
 export interface PipelineContext {
   business: Business;
   catalog: SegmentCatalog;
@@ -26,15 +29,6 @@ export interface PipelineContext {
   eventTriggers: ReadonlyMap<string, readonly EventTrigger[]>;
   newId: IdGenerator;
   now: number;
-}
-
-class Rejection extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -59,7 +53,7 @@ export async function applyMessages(
       outcomes.push(await applyOne(w, ctx, message, () => allowance.reserve()));
     } catch (error) {
       // A message-level refusal (bad trait, plan limit, erased person) rejects this message only.
-      if (!(error instanceof Rejection || error instanceof JourneysError)) throw error;
+      if (!(error instanceof JourneysError)) throw error;
       outcomes.push({ status: "rejected", code: error.code, message: error.message });
     }
   }
@@ -82,12 +76,12 @@ async function applyOne(
     const applied = applyProfilePatch(customer, patch, now);
     if ("problems" in applied) {
       const first = applied.problems[0]!;
-      throw new Rejection(first.code, applied.problems.map((p) => p.message).join("; "));
+      throw rejection(first.code, applied.problems.map((p) => p.message).join("; "));
     }
     if (applied.customer.email && applied.customer.email !== customer.email) {
       const owner = await w.customerByEmail(applied.customer.email);
       if (owner && owner.id !== customer.id) {
-        throw new Rejection(
+        throw rejection(
           "email_taken",
           `email ${applied.customer.email} belongs to another customer (${owner.id})`,
         );
@@ -203,7 +197,7 @@ async function resolveCustomer(
     const phone = typeof normalised === "string" ? normalised : null;
     for (const hash of identityHashes(w.businessId, { userId, email, phone })) {
       if (await w.isSuppressed(hash)) {
-        throw new Rejection(
+        throw rejection(
           "customer_erased",
           "this person was erased at their request; they are not re-added from events",
         );

@@ -31,6 +31,18 @@ type Db = Resources["store"]["db"];
 
 const REACH_SAMPLE = 5_000;
 
+/** The columns of `engine_work` that activation and archive fill from a select. */
+const WORK_COLUMNS = [
+  "business_id",
+  "kind",
+  "journey_id",
+  "customer_id",
+  "enrollment_id",
+  "run_at",
+  "payload",
+  "created_at",
+] as const;
+
 /** What the store knows that a definition refers to, for `validateForActivation`. */
 export async function activationContext(
   r: Resources,
@@ -174,16 +186,7 @@ export async function activateJourney(r: Resources, businessId: string, id: stri
       // Customers already in the entry segment enter now.
       await trx
         .insertInto("engine_work")
-        .columns([
-          "business_id",
-          "kind",
-          "journey_id",
-          "customer_id",
-          "enrollment_id",
-          "run_at",
-          "payload",
-          "created_at",
-        ])
+        .columns(WORK_COLUMNS)
         .expression((eb) =>
           eb
             .selectFrom("segment_members")
@@ -245,16 +248,7 @@ export async function archiveJourney(r: Resources, businessId: string, id: strin
     // Everyone in flight exits (the engine records why); nothing unsent goes out.
     await trx
       .insertInto("engine_work")
-      .columns([
-        "business_id",
-        "kind",
-        "journey_id",
-        "customer_id",
-        "enrollment_id",
-        "run_at",
-        "payload",
-        "created_at",
-      ])
+      .columns(WORK_COLUMNS)
       .expression((eb) =>
         eb
           .selectFrom("enrollments")
