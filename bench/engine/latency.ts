@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import pino from "pino";
 import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
+import { ProviderCache } from "../../packages/server/src/channels/providers";
+import { SenderThread } from "../../packages/server/src/channels/sender-thread";
 import { systemClock } from "../../packages/server/src/clock";
 import { buildApp } from "../../packages/server/src/http/app";
 import { newId } from "../../packages/server/src/ids";
@@ -22,8 +24,15 @@ import { percentile } from "./drain";
  * End to end on the embedded store with the system clock: events sent at `rate`/s over
  * loopback HTTP (batches every 10 ms, as SDKs send), each entering an event-triggered journey
  * whose first node is an email, received by a local SMTP server. Latency = SMTP receipt − send.
+ * The first `warmupSeconds` of the load are reported apart (`cold`): they include opening
+ * the SMTP connections and compiling the hot paths, which a running server has done long ago.
  */
-export async function eventToSmtp(rate: number, seconds: number, log: (line: string) => void) {
+export async function eventToSmtp(
+  rate: number,
+  seconds: number,
+  warmupSeconds: number,
+  log: (line: string) => void,
+) {
   const dir = mkdtempSync(join(tmpdir(), "journeys-bench-latency-"));
   const helper = (role: "sink" | "load") => {
     const child = spawn(
@@ -92,10 +101,14 @@ export async function eventToSmtp(rate: number, seconds: number, log: (line: str
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const worker = await startWorker(r, pino({ level: "silent" }), { publicUrl: url });
+  // As `journeys start` runs it: providers on the sender thread.
+  const senders = new SenderThread();
+  const providers = new ProviderCache(senders.build);
+  const worker = await startWorker(r, pino({ level: "silent" }), { publicUrl: url, providers });
   // Customers exist first, one per event: a customer is in a journey once per run.
   const auth = `Basic ${Buffer.from(`${business.writeKey}:`).toString("base64")}`;
-  for (let i = 0; i < rate * seconds; i += 250) {
+  const total = warmupSeconds + seconds;
+  for (let i = 0; i < rate * total; i += 250) {
     const batch = Array.from({ length: 250 }, (_, k) => ({
       type: "identify",
       userId: `c${i + k}`,
@@ -107,8 +120,10 @@ export async function eventToSmtp(rate: number, seconds: number, log: (line: str
       body: JSON.stringify({ batch }),
     });
   }
-  log(`event → SMTP: ${rate}/s for ${seconds} s (load and SMTP server each in a process of their own)`);
-  load.child.stdin!.write(`GO ${url} ${business.writeKey} ${rate} ${seconds}\n`);
+  log(
+    `event → SMTP: ${rate}/s for ${warmupSeconds} s of warm-up, then ${seconds} s measured (load and SMTP server each in a process of their own)`,
+  );
+  load.child.stdin!.write(`GO ${url} ${business.writeKey} ${rate} ${total}\n`);
   const { sent, achieved } = JSON.parse(await load.nextLine()) as {
     sent: Record<string, number>;
     achieved: number;
@@ -129,11 +144,17 @@ export async function eventToSmtp(rate: number, seconds: number, log: (line: str
   }
   sink.child.stdin!.write("END\n");
   const { received } = JSON.parse(await sink.nextLine()) as { received: Record<string, number> };
-  const latencies = Object.entries(received).flatMap(([n, at]) =>
-    sent[n] === undefined ? [] : [at - sent[n]!],
-  );
-  const result = { sent: expected, latencies, achieved };
+  // Events are numbered in the order sent: the first rate × warmupSeconds are the warm-up.
+  const warm = rate * warmupSeconds;
+  const latencies: number[] = [];
+  const cold: number[] = [];
+  for (const [n, at] of Object.entries(received)) {
+    if (sent[n] === undefined) continue;
+    (Number(n) <= warm ? cold : latencies).push(at - sent[n]!);
+  }
+  const result = { sent: expected - warm, latencies, achieved };
   await worker.stop();
+  await senders.close();
   await app.close();
   // Where the time went: event stored → delivery queued by the engine → sent by the dispatcher.
   const events = await store.db
@@ -149,8 +170,9 @@ export async function eventToSmtp(rate: number, seconds: number, log: (line: str
     .selectFrom("deliveries")
     .select(["context", "created_at", "sent_at"])
     .execute()) {
-    const at = receivedAt.get(Number((readJson(d.context) as { event: { n: number } }).event.n));
-    if (at === undefined || d.sent_at === null) continue;
+    const n = Number((readJson(d.context) as { event: { n: number } }).event.n);
+    const at = receivedAt.get(n);
+    if (at === undefined || d.sent_at === null || n <= warm) continue;
     stages.engine.push(Number(d.created_at) - at);
     stages.dispatch.push(Number(d.sent_at) - Number(d.created_at));
   }
@@ -165,6 +187,7 @@ export async function eventToSmtp(rate: number, seconds: number, log: (line: str
     received: result.latencies.length,
     p50: percentile(result.latencies, 0.5),
     p99: percentile(result.latencies, 0.99),
+    coldP99: percentile(cold, 0.99),
     offered: rate,
     achieved: result.achieved,
   };

@@ -37,8 +37,7 @@ if (role === "sink") {
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
   process.stdout.write(`PORT ${(smtp.server.address() as AddressInfo).port}\n`);
   await nextLine();
-  process.stdout.write(`${JSON.stringify({ received })}\n`);
-  smtp.close(() => process.exit(0));
+  process.stdout.write(`${JSON.stringify({ received })}\n`, () => smtp.close(() => process.exit(0)));
 } else {
   const [, url, writeKey, rateText, secondsText] = (await nextLine()).split(" ");
   const rate = Number(rateText);
@@ -65,6 +64,8 @@ if (role === "sink") {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (tick + 1) * 10 - Date.now())));
   }
   await Promise.all(inFlight);
-  process.stdout.write(`${JSON.stringify({ sent, achieved: n / ((Date.now() - started) / 1000) })}\n`);
-  process.exit(0);
+  // Exit only once the (large) line has left: a pipe write is asynchronous.
+  process.stdout.write(`${JSON.stringify({ sent, achieved: n / ((Date.now() - started) / 1000) })}\n`, () =>
+    process.exit(0),
+  );
 }

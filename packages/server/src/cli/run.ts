@@ -2,6 +2,7 @@ import pino, { type Logger } from "pino";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { countBusinesses } from "../accounts/businesses";
 import { ProviderCache } from "../channels/providers";
+import { SenderThread } from "../channels/sender-thread";
 import { type Clock, ManualClock, systemClock } from "../clock";
 import type { Config } from "../config";
 import { dispatchStep } from "../engine/dispatch";
@@ -40,8 +41,10 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     printDemoBanner(demo, config);
   }
 
-  // One provider cache per process: the admin settle endpoint and the worker send through it.
-  const providers = new ProviderCache();
+  // One provider cache per process: the admin settle endpoint and the worker send through it,
+  // on a thread of its own so sending does not compete with requests and the engine.
+  const senders = new SenderThread();
+  const providers = new ProviderCache(senders.build);
   const app = roles.includes("api")
     ? await buildApp({ resources, config, logger: log, dispatch: dispatchStep(providers, config.publicUrl) })
     : undefined;
@@ -67,6 +70,8 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     log.info({ signal }, "shutting down");
     await app?.close();
     await worker?.stop();
+    await providers.close();
+    await senders.close();
     await store.close();
     log.info("stopped cleanly");
     process.exit(0);

@@ -1,0 +1,6 @@
+// The sender thread's entry (see sender-thread.ts): a thread does not inherit the process's
+// TypeScript loader, so it registers its own before loading the host.
+import { register } from "tsx/esm/api";
+
+register();
+await import("./sender-thread-host.ts");
