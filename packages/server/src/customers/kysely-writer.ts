@@ -124,15 +124,21 @@ export function kyselyWriter(db: Kysely<Database>, businessId: string): Customer
         .onConflict((oc) => oc.doNothing())
         .execute();
     },
-    async countHits(customerId, counter, since) {
-      let q = db
+    async countHits(customerId, counter, sinces) {
+      const bounds = sinces.map((since) => since ?? Number.MIN_SAFE_INTEGER);
+      const row = (await db
         .selectFrom("event_hits")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .select(
+          bounds.map((bound, i) =>
+            sql<number>`coalesce(sum(case when timestamp >= ${bound} then 1 else 0 end), 0)`.as(`w${i}`),
+          ),
+        )
         .where("business_id", "=", businessId)
         .where("customer_id", "=", customerId)
-        .where("counter", "=", counter);
-      if (since !== null) q = q.where("timestamp", ">=", since);
-      return Number((await q.executeTakeFirstOrThrow()).n);
+        .where("counter", "=", counter)
+        .where("timestamp", ">=", Math.min(...bounds))
+        .executeTakeFirstOrThrow()) as Record<string, unknown>;
+      return bounds.map((_, i) => Number(row[`w${i}`]));
     },
     async memberships(customerId) {
       const rows = await db

@@ -41,12 +41,6 @@ function prepare(raw: SQLite.Database) {
     insertHit: s(
       "insert into event_hits (business_id, customer_id, counter, timestamp, event_id) values (?, ?, ?, ?, ?) on conflict do nothing",
     ),
-    countHitsSince: s(
-      "select count(*) as n from event_hits where business_id = ? and customer_id = ? and counter = ? and timestamp >= ?",
-    ).pluck(),
-    countHits: s(
-      "select count(*) as n from event_hits where business_id = ? and customer_id = ? and counter = ?",
-    ).pluck(),
     memberships: s(
       "select segment_id from segment_members where business_id = ? and customer_id = ?",
     ).pluck(),
@@ -67,6 +61,29 @@ function prepare(raw: SQLite.Database) {
 }
 
 const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
+const counting = new WeakMap<SQLite.Database, Map<number, SQLite.Statement>>();
+/** A bound below every timestamp: the window of an "ever" count. */
+const EVER = Number.MIN_SAFE_INTEGER;
+
+/** Counts of one counter in `windows` windows, from one range scan starting at the widest. */
+function countHitsStatement(raw: SQLite.Database, windows: number): SQLite.Statement {
+  let byWindows = counting.get(raw);
+  if (!byWindows) {
+    byWindows = new Map();
+    counting.set(raw, byWindows);
+  }
+  let statement = byWindows.get(windows);
+  if (!statement) {
+    const sums = Array.from({ length: windows }, () => "coalesce(sum(timestamp >= ?), 0)").join(", ");
+    statement = raw
+      .prepare(
+        `select ${sums} from event_hits where business_id = ? and customer_id = ? and counter = ? and timestamp >= ?`,
+      )
+      .raw();
+    byWindows.set(windows, statement);
+  }
+  return statement;
+}
 const purges = new WeakMap<SQLite.Database, Map<CustomerDataTable, SQLite.Statement>>();
 
 function purgeStatement(raw: SQLite.Database, table: CustomerDataTable): SQLite.Statement {
@@ -139,12 +156,16 @@ export function sqliteWriter(raw: SQLite.Database, businessId: string): Customer
     async insertHit(customerId, counter, timestamp, eventId) {
       st.insertHit.run(businessId, customerId, counter, timestamp, eventId);
     },
-    async countHits(customerId, counter, since) {
-      return Number(
-        since === null
-          ? st.countHits.get(businessId, customerId, counter)
-          : st.countHitsSince.get(businessId, customerId, counter, since),
-      );
+    async countHits(customerId, counter, sinces) {
+      const bounds = sinces.map((since) => since ?? EVER);
+      const row = countHitsStatement(raw, sinces.length).get(
+        ...bounds,
+        businessId,
+        customerId,
+        counter,
+        Math.min(...bounds),
+      ) as number[];
+      return row.map(Number);
     },
     async memberships(customerId) {
       return new Set(st.memberships.all(businessId, customerId) as string[]);

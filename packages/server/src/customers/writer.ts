@@ -43,8 +43,11 @@ export interface CustomerWriter {
   /** False when an event with this messageId is already stored (nothing written). */
   insertEvent(event: StoredEvent): Promise<boolean>;
   insertHit(customerId: string, counter: string, timestamp: number, eventId: string): Promise<void>;
-  /** Hits of `counter` for the customer with timestamp ≥ since (all when since is null). */
-  countHits(customerId: string, counter: string, since: number | null): Promise<number>;
+  /**
+   * Hits of `counter` for the customer in each window — timestamp ≥ since, every hit when
+   * since is null — one count per entry of `sinces`, read in one index range scan.
+   */
+  countHits(customerId: string, counter: string, sinces: readonly (number | null)[]): Promise<number[]>;
   memberships(customerId: string): Promise<Set<string>>;
   /** Adds a member and appends `joined` to the membership log. */
   join(segmentId: string, customerId: string, at: number): Promise<void>;

@@ -27,15 +27,23 @@ export async function reevaluateCustomer(
   const delta: MembershipDelta = { joined: [], left: [] };
   if (segmentIds.length === 0) return delta;
   const members = await w.memberships(customer.id);
-  const counts = new Map<string, number>();
+  // Every window a rule asks of a counter, so each counter is read once for all of them.
+  const windows = new Map<string, { key: string; sinces: Set<number | null> }>();
   for (const id of segmentIds) {
     const rule = catalog.segments.get(id)?.rule;
     if (!rule) continue;
     for (const need of eventNeeds(rule)) {
       const since = need.withinDays === undefined ? null : now - need.withinDays * DAY_MS;
-      const at = `${need.key}\u0000${since}`;
-      if (!counts.has(at)) counts.set(at, await w.countHits(customer.id, need.counter, since));
+      const entry = windows.get(need.counter) ?? { key: need.key, sinces: new Set() };
+      entry.sinces.add(since);
+      windows.set(need.counter, entry);
     }
+  }
+  const counts = new Map<string, number>();
+  for (const [counter, { key, sinces }] of windows) {
+    const list = [...sinces];
+    const found = await w.countHits(customer.id, counter, list);
+    list.forEach((since, i) => counts.set(`${key}\u0000${since}`, found[i]!));
   }
   const facts = factsOf(customer);
   const ctx = {
