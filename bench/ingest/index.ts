@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
 import { systemClock } from "../../packages/server/src/clock";
 import { buildApp } from "../../packages/server/src/http/app";
@@ -13,8 +15,8 @@ import type { Benchmark } from "../types";
 import { messages, SEGMENTS } from "./workload";
 
 /**
- * Ingestion through POST /v1/batch over loopback HTTP on the embedded store with 20 active
- * segments (every event bumps counters and re-evaluates the segments it can affect), against
+ * Ingestion through POST /v1/batch over loopback HTTP — from a load process of its own
+ * (load.ts) — on the embedded store with 20 active segments (every event bumps counters and re-evaluates the segments it can affect), against
  * a raw insert of the same event rows into the same store in the same batches. Also the time
  * from a profile change (an identify over HTTP) to its membership event being durable, idle and
  * under the ingestion load.
@@ -119,21 +121,30 @@ const bench: Benchmark = async ({ quick, log }) => {
     const stream = messages(total, customers, "run");
     const batches: Record<string, unknown>[][] = [];
     for (let i = 0; i < stream.length; i += BATCH) batches.push(stream.slice(i, i + BATCH));
-    log(
-      `ingesting ${total.toLocaleString("en-US")} messages in ${batches.length} batches, ${CONCURRENCY} in flight`,
+    const load = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "load.ts"),
+        ...[total, customers, BATCH, CONCURRENCY].map(String),
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
     );
-    let next = 0;
+    const loadLines = createInterface({ input: load.stdout! });
+    const loadLine = () => new Promise<string>((resolve) => loadLines.once("line", resolve));
+    if ((await loadLine()) !== "READY") throw new Error("the load process did not start");
+    log(
+      `ingesting ${total.toLocaleString("en-US")} messages in ${batches.length} batches, ${CONCURRENCY} in flight, from a load process`,
+    );
     let loaded: { p50: number; p99: number } | undefined;
-    const started = performance.now();
-    const workers = Array.from({ length: CONCURRENCY }, async () => {
-      while (next < batches.length) await post("/v1/batch", { batch: batches[next++] });
-    });
+    const done = loadLine();
+    load.stdin!.write(`GO ${url} ${business.writeKey}\n`);
     const underLoad = (async () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       loaded = await latency("loaded", quick ? 100 : 300);
     })();
-    await Promise.all(workers);
-    const seconds = (performance.now() - started) / 1000;
+    const { seconds } = JSON.parse(await done) as { seconds: number };
     await underLoad;
     const rate = total / seconds;
     await app.close();
@@ -173,7 +184,7 @@ const bench: Benchmark = async ({ quick, log }) => {
       baselines: { "raw insert of the same event rows/s": Math.round(rawRate) },
       ratios: { "ingest / raw insert": rate / rawRate },
       notes: [
-        `${total} messages (90% track, 10% identify) over ${customers} customers, batches of ${BATCH}, ${CONCURRENCY} requests in flight, loopback HTTP, client in the same process`,
+        `${total} messages (90% track, 10% identify) over ${customers} customers, batches of ${BATCH}, ${CONCURRENCY} requests in flight, loopback HTTP from a load process of its own`,
       ],
     };
   } finally {
