@@ -43,7 +43,7 @@ export async function reevaluateCustomer(
   for (const [counter, { key, sinces }] of windows) {
     const list = [...sinces];
     const found = await w.countHits(customer.id, counter, list);
-    list.forEach((since, i) => counts.set(`${key}\u0000${since}`, found[i]!));
+    for (const [i, since] of list.entries()) counts.set(`${key}\u0000${since}`, found[i]!);
   }
   const facts = factsOf(customer);
   const ctx = {
