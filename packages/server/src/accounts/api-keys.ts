@@ -115,7 +115,9 @@ export async function authenticateKey(
   kind: ApiKeyKind,
 ): Promise<{ businessId: string; keyId: string } | null> {
   if (keyKind(key) !== kind) return null;
-  const row = await r.store.db
+  // Through the reader: on the embedded store a key check would otherwise wait behind whole
+  // ingestion transactions for the one write connection.
+  const row = await r.store.reader
     .selectFrom("api_keys")
     .select(["business_id", "id", "revoked_at", "last_used_at"])
     .where("key_hash", "=", hashKey(key))

@@ -1,7 +1,9 @@
 import { isPlanId, type PlanId } from "@journeys/core";
+import type { Kysely } from "kysely";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
+import type { Database } from "../store/schema";
 
 /** A tenant: everything else belongs to exactly one business. */
 export interface Business {
@@ -57,7 +59,12 @@ export async function createBusiness(
 }
 
 export async function findBusiness(r: Resources, id: string): Promise<Business | null> {
-  const row = await r.store.db.selectFrom("businesses").selectAll().where("id", "=", id).executeTakeFirst();
+  return readBusiness(r.store.db, id);
+}
+
+/** The business through `db` (e.g. inside an open transaction), or null. */
+export async function readBusiness(db: Kysely<Database>, id: string): Promise<Business | null> {
+  const row = await db.selectFrom("businesses").selectAll().where("id", "=", id).executeTakeFirst();
   return row ? toBusiness(row) : null;
 }
 

@@ -1,4 +1,5 @@
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
+import type { Database } from "../store/schema";
 import type { Store } from "../store/store";
 import { kyselyWriter } from "./kysely-writer";
 import { sqliteWriter } from "./sqlite-writer";
@@ -8,7 +9,8 @@ import type { CustomerWriter } from "./writer";
  * Runs `work` in one transaction with the business's CustomerWriter, and commits only if it
  * resolves. On SQLite it holds Kysely's single connection for the duration (so no other query
  * can slip into the transaction) and takes the write lock at BEGIN IMMEDIATE; on PostgreSQL it
- * is an ordinary transaction.
+ * is an ordinary transaction. `db` runs other queries inside the same transaction (a query
+ * through `store.db` would wait for the connection until this transaction ends).
  *
  * @example
  *   await withCustomerWriter(store, businessId, async (w) => { await w.insertEvent(event); });
@@ -16,17 +18,17 @@ import type { CustomerWriter } from "./writer";
 export async function withCustomerWriter<T>(
   store: Store,
   businessId: string,
-  work: (writer: CustomerWriter) => Promise<T>,
+  work: (writer: CustomerWriter, db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   if (store.dialect === "postgres") {
-    return store.db.transaction().execute((trx) => work(kyselyWriter(trx, businessId)));
+    return store.db.transaction().execute((trx) => work(kyselyWriter(trx, businessId), trx));
   }
   const raw = store.raw;
   return store.db.connection().execute(async (conn) => {
     await sql`select 1`.execute(conn); // the connection is now ours until this callback returns
     raw.exec("begin immediate");
     try {
-      const result = await work(sqliteWriter(raw, businessId));
+      const result = await work(sqliteWriter(raw, businessId), conn);
       raw.exec("commit");
       return result;
     } catch (error) {

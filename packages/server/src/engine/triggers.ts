@@ -23,8 +23,8 @@ export class JourneyTriggers {
 
   constructor(private readonly store: Store) {}
 
-  async forBusiness(businessId: string): Promise<ReadonlyMap<string, EventTrigger[]>> {
-    const db = this.store.db;
+  /** `db` defaults to the store's; pass a transaction's to read inside it. */
+  async forBusiness(businessId: string, db = this.store.db): Promise<ReadonlyMap<string, EventTrigger[]>> {
     const row = await db
       .selectFrom("businesses")
       .select("journeys_version")

@@ -1,17 +1,15 @@
-import type { Business } from "../accounts/businesses";
+import { readBusiness } from "../accounts/businesses";
 import { withCustomerWriter } from "../customers/with-writer";
-import type { EventTrigger } from "../engine/triggers";
-import type { IdGenerator } from "../ids";
-import type { SegmentCatalog } from "../segments/catalog";
+import { journeyTriggers } from "../engine/triggers";
+import { notFound } from "../errors";
+import type { Resources } from "../resources";
 import type { Store } from "../store/store";
 import type { IngestMessage } from "./messages";
 import { applyMessages, type MessageOutcome } from "./pipeline";
 
 /** One ingestion call waiting for its messages to be durable. */
 interface Job {
-  business: Business;
-  catalog: SegmentCatalog;
-  eventTriggers: ReadonlyMap<string, readonly EventTrigger[]>;
+  businessId: string;
   messages: IngestMessage[];
   now: number;
   resolve: (outcomes: MessageOutcome[]) => void;
@@ -20,6 +18,8 @@ interface Job {
 
 /** Messages one transaction takes at most, so a commit stays short. */
 const GROUP_LIMIT = 4_000;
+/** A call this small (an SDK's single identify or track) does not wait behind big batches. */
+const SMALL_CALL = 10;
 
 /**
  * Group commit: calls that arrive while a transaction is running wait, and the next
@@ -28,16 +28,16 @@ const GROUP_LIMIT = 4_000;
  * are durable. If a group fails as a whole, its calls are retried one by one so one bad call
  * cannot fail the others.
  *
+ * The business, its segment catalog and its event triggers are read inside the transaction:
+ * read before it, each query would wait for the store's one connection behind whole groups.
+ *
  * States: idle → draining (a transaction in progress; new jobs queue) → idle when the queue is empty.
  */
 export class IngestQueue {
   readonly #queue: Job[] = [];
   #draining = false;
 
-  constructor(
-    private readonly store: Store,
-    private readonly newId: IdGenerator,
-  ) {}
+  constructor(private readonly r: Resources) {}
 
   submit(job: Omit<Job, "resolve" | "reject">): Promise<MessageOutcome[]> {
     return new Promise((resolve, reject) => {
@@ -50,21 +50,42 @@ export class IngestQueue {
     this.#draining = true;
     try {
       while (this.#queue.length > 0) {
-        const group: Job[] = [];
-        let size = 0;
-        while (
-          this.#queue.length > 0 &&
-          (group.length === 0 || size + this.#queue[0]!.messages.length <= GROUP_LIMIT)
-        ) {
-          const job = this.#queue.shift()!;
-          group.push(job);
-          size += job.messages.length;
-        }
-        await this.#commit(group);
+        await this.#commit(this.#nextGroup());
+        // A transaction runs as one chain of microtasks: let requests that arrived meanwhile
+        // (a small call to put first) be read before the next one starts.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.#draining = false;
     }
+  }
+
+  /**
+   * The next transaction's calls: small calls first, on their own (a one-message call commits
+   * in a millisecond instead of waiting for thousands of batched messages); otherwise calls in
+   * arrival order up to GROUP_LIMIT messages.
+   */
+  #nextGroup(): Job[] {
+    const small = this.#queue.filter((job) => job.messages.length <= SMALL_CALL);
+    if (small.length > 0) {
+      this.#queue.splice(
+        0,
+        this.#queue.length,
+        ...this.#queue.filter((job) => job.messages.length > SMALL_CALL),
+      );
+      return small;
+    }
+    const group: Job[] = [];
+    let size = 0;
+    while (
+      this.#queue.length > 0 &&
+      (group.length === 0 || size + this.#queue[0]!.messages.length <= GROUP_LIMIT)
+    ) {
+      const job = this.#queue.shift()!;
+      group.push(job);
+      size += job.messages.length;
+    }
+    return group;
   }
 
   async #commit(group: Job[]): Promise<void> {
@@ -91,23 +112,22 @@ export class IngestQueue {
     const results: MessageOutcome[][] = new Array(group.length);
     const byBusiness = new Map<string, number[]>();
     group.forEach((job, i) => {
-      const list = byBusiness.get(job.business.id) ?? [];
+      const list = byBusiness.get(job.businessId) ?? [];
       list.push(i);
-      byBusiness.set(job.business.id, list);
+      byBusiness.set(job.businessId, list);
     });
+    const { store, catalogs, newId } = this.r;
     for (const [businessId, indexes] of byBusiness) {
-      await withCustomerWriter(this.store, businessId, async (w) => {
+      await withCustomerWriter(store, businessId, async (w, db) => {
+        const business = await readBusiness(db, businessId);
+        if (!business) throw notFound("business");
+        const catalog = await catalogs.get(db, businessId);
+        const eventTriggers = await journeyTriggers(store).forBusiness(businessId, db);
         for (const i of indexes) {
           const job = group[i]!;
           results[i] = await applyMessages(
             w,
-            {
-              business: job.business,
-              catalog: job.catalog,
-              eventTriggers: job.eventTriggers,
-              newId: this.newId,
-              now: job.now,
-            },
+            { business, catalog, eventTriggers, newId, now: job.now },
             job.messages,
           );
         }
@@ -120,11 +140,11 @@ export class IngestQueue {
 const queues = new WeakMap<Store, IngestQueue>();
 
 /** The store's ingestion queue (one per store per process). */
-export function ingestQueue(store: Store, newId: IdGenerator): IngestQueue {
-  let queue = queues.get(store);
+export function ingestQueue(r: Resources): IngestQueue {
+  let queue = queues.get(r.store);
   if (!queue) {
-    queue = new IngestQueue(store, newId);
-    queues.set(store, queue);
+    queue = new IngestQueue(r);
+    queues.set(r.store, queue);
   }
   return queue;
 }

@@ -1,6 +1,4 @@
-import { getBusiness } from "../accounts/businesses";
 import { notifyWork } from "../engine/signals";
-import { journeyTriggers } from "../engine/triggers";
 import type { Resources } from "../resources";
 import { ingestQueue } from "./group-commit";
 import { INGEST_LIMITS, type IngestMessage, type MessageType, parseMessage } from "./messages";
@@ -49,13 +47,8 @@ export async function ingest(
   });
   if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
 
-  const business = await getBusiness(r, businessId);
-  const catalog = await r.catalogs.get(r.store.db, businessId);
-  const eventTriggers = await journeyTriggers(r.store).forBusiness(businessId);
-  const outcomes = await ingestQueue(r.store, r.newId).submit({
-    business,
-    catalog,
-    eventTriggers,
+  const outcomes = await ingestQueue(r).submit({
+    businessId,
     messages: valid.map((v) => v.message),
     now: receivedAt,
   });

@@ -28,6 +28,32 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(again.applied, []);
     });
 
+    it("reads committed data through the reader while a write transaction is open, without waiting for it", async () => {
+      const business = (id: string) =>
+        ctx.store.reader.selectFrom("businesses").select("id").where("id", "=", id).executeTakeFirst();
+      await ctx.store.db
+        .insertInto("businesses")
+        .values({ id: "bus_reader", name: "R", plan: "growth", settings: writeJson({}), created_at: 1 })
+        .execute();
+      await ctx.store.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("businesses")
+          .values({
+            id: "bus_uncommitted",
+            name: "U",
+            plan: "growth",
+            settings: writeJson({}),
+            created_at: 1,
+          })
+          .execute();
+        // On SQLite the write transaction holds the one `db` connection: a read through `db`
+        // here would wait for it forever; the reader answers at once, from committed data.
+        assert.equal((await business("bus_reader"))?.id, "bus_reader");
+        assert.equal(await business("bus_uncommitted"), undefined);
+      });
+      assert.equal((await business("bus_uncommitted"))?.id, "bus_uncommitted");
+    });
+
     it("round-trips epoch milliseconds beyond 32 bits as numbers", async () => {
       const at = 1_790_000_000_123;
       await ctx.store.db

@@ -31,6 +31,13 @@ export interface PostgresStore extends StoreBase {
 interface StoreBase {
   readonly dialect: DialectName;
   readonly db: Kysely<Database>;
+  /**
+   * For reads that must not queue behind writes (a key check on every ingestion call): on
+   * SQLite a second, read-only connection — WAL lets it read the last committed state while
+   * a write transaction holds `db`'s one connection; on PostgreSQL the same pool as `db`.
+   * It sees committed data only.
+   */
+  readonly reader: Kysely<Database>;
   /** Where the data lives, safe to log (no password). */
   readonly location: string;
   /** Resolves when the database answers a trivial query; rejects otherwise. */

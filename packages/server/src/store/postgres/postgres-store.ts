@@ -37,6 +37,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return {
     dialect: "postgres",
     db,
+    reader: db,
     pool,
     location: redactUrl(options.url),
     async ping() {

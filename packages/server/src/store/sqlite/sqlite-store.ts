@@ -35,18 +35,30 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   raw.pragma("wal_autocheckpoint = 10000");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, "sqlite");
+  const reader = options.file === ":memory:" ? db : openReader(options.file);
   return {
     dialect: "sqlite",
     db,
+    reader,
     raw,
     location: options.file,
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
+      if (reader !== db) await reader.destroy();
       await db.destroy();
     },
   };
+}
+
+/** A read-only connection to the same file (a private in-memory database has no second one). */
+function openReader(file: string): Kysely<Database> {
+  const raw = new SQLite(file, { readonly: true });
+  raw.pragma("busy_timeout = 5000");
+  raw.pragma("cache_size = -16384");
+  raw.pragma("mmap_size = 268435456");
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
 }
 
 const STATEMENT_CACHE = 500;
