@@ -56,6 +56,7 @@ const bench: Benchmark = async ({ quick, full, log }) => {
         "delay lateness p50 ms (all due in one second)": late.p50,
         "delay lateness p99 ms (all due in one second)": late.p99,
         "delays drained per second": Math.round(late.drainPerSecond),
+        "delays drained, steps (nodes)/s": Math.round(late.stepsPerSecond),
         "delay lateness p50 ms (steady: wakes spread over 10 s)": steady.p50,
         "delay lateness p99 ms (steady: wakes spread over 10 s)": steady.p99,
         "sqlite interpreter calls/s": Math.round(figures.calls / figures.seconds),
