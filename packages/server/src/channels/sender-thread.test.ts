@@ -1,25 +1,15 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { describe, it } from "node:test";
-import type { EmailMessage } from "./provider";
 import { providerContract } from "./provider.contract";
 import { SenderThread } from "./sender-thread";
-import { rawHeader, startTestSmtpServer } from "./test-smtp-server";
+import { helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
 
 const smtpSetup = (port: number) => ({
   channel: "email" as const,
   provider: "smtp",
   config: { host: "127.0.0.1", port, secure: false, from: "Shop <news@shop.example>" },
   updatedAt: 0,
-});
-
-const hello = (to: string): EmailMessage => ({
-  channel: "email",
-  to,
-  subject: "Hello",
-  html: "<p>Hello</p>",
-  text: "Hello",
-  headers: {},
 });
 
 /** A server that greets and then never answers: a send to it stays in flight. */
@@ -44,7 +34,7 @@ providerContract("smtp on the sender thread", async () => {
   return {
     provider: senders.build(smtpSetup(smtp.port)) as never,
     unreachable: senders.build(smtpSetup(closedPort)) as never,
-    message: hello as never,
+    message: helloEmail as never,
     addresses: ["ada@example.com", "grace@example.com"],
     accepted: () => smtp.messages.length,
     refuseTemporarily: () => smtp.failNext(451, "4.3.0 Try again later"),
@@ -62,7 +52,7 @@ describe("sender thread", () => {
     const senders = new SenderThread();
     try {
       const provider = senders.build(smtpSetup(smtp.port))!;
-      const result = await provider.send(hello("ada@example.com"), { idempotencyKey: "dlv_thread" });
+      const result = await provider.send(helloEmail("ada@example.com"), { idempotencyKey: "dlv_thread" });
       assert.deepEqual(result, { ok: true, providerMessageId: "<dlv_thread@shop.example>" });
       const [mail] = await smtp.waitFor(1);
       assert.equal(rawHeader(mail!, "message-id"), "<dlv_thread@shop.example>");
@@ -78,7 +68,7 @@ describe("sender thread", () => {
     const smtp = await startTestSmtpServer();
     const senders = new SenderThread();
     try {
-      const stuck = senders.build(smtpSetup(silent.port))!.send(hello("ada@example.com"), {
+      const stuck = senders.build(smtpSetup(silent.port))!.send(helloEmail("ada@example.com"), {
         idempotencyKey: "dlv_stuck",
       });
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -88,7 +78,7 @@ describe("sender thread", () => {
       assert.equal(!result.ok && result.kind, "retryable");
       assert.match(!result.ok ? result.message : "", /sender thread stopped/);
 
-      const again = await senders.build(smtpSetup(smtp.port))!.send(hello("grace@example.com"), {
+      const again = await senders.build(smtpSetup(smtp.port))!.send(helloEmail("grace@example.com"), {
         idempotencyKey: "dlv_after",
       });
       assert.equal(again.ok, true);

@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { providerContract } from "./provider.contract";
 import { classifySmtpError, SmtpProvider, senderAddress, smtpDefinition } from "./smtp";
-import { rawHeader, startTestSmtpServer } from "./test-smtp-server";
+import { helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
 
 /** A port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {
@@ -20,14 +20,7 @@ providerContract("smtp", async () => {
   return {
     provider: new SmtpProvider(config),
     unreachable: new SmtpProvider({ ...config, port: await closedPort() }),
-    message: (to) => ({
-      channel: "email",
-      to,
-      subject: "Hello",
-      html: "<p>Hello</p>",
-      text: "Hello",
-      headers: {},
-    }),
+    message: helloEmail,
     addresses: ["ada@example.com", "grace@example.com"],
     accepted: () => smtp.messages.length,
     refuseTemporarily: () => smtp.failNext(451, "4.3.0 Try again later"),

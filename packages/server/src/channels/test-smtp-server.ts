@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import type { EmailMessage } from "./provider";
 
 /**
  * A real SMTP server on 127.0.0.1 (a free port) for tests: it parses every accepted message
@@ -84,3 +85,13 @@ export function rawHeader(mail: ParsedMail, name: string): string | undefined {
   const line = mail.headerLines.find((h) => h.key === name.toLowerCase())?.line;
   return line?.slice(line.indexOf(":") + 1).trim();
 }
+
+/** A small email the test servers accept, to `to`. */
+export const helloEmail = (to: string): EmailMessage => ({
+  channel: "email",
+  to,
+  subject: "Hello",
+  html: "<p>Hello</p>",
+  text: "Hello",
+  headers: {},
+});

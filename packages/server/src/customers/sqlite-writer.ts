@@ -62,43 +62,47 @@ function prepare(raw: SQLite.Database) {
 
 const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
 const counting = new WeakMap<SQLite.Database, Map<number, SQLite.Statement>>();
+const purges = new WeakMap<SQLite.Database, Map<CustomerDataTable, SQLite.Statement>>();
 /** A bound below every timestamp: the window of an "ever" count. */
 const EVER = Number.MIN_SAFE_INTEGER;
 
+/** A statement whose SQL depends on `key`, prepared once per connection and key. */
+function statementFor<K>(
+  caches: WeakMap<SQLite.Database, Map<K, SQLite.Statement>>,
+  raw: SQLite.Database,
+  key: K,
+  prepare: () => SQLite.Statement,
+): SQLite.Statement {
+  let byKey = caches.get(raw);
+  if (!byKey) {
+    byKey = new Map();
+    caches.set(raw, byKey);
+  }
+  let statement = byKey.get(key);
+  if (!statement) {
+    statement = prepare();
+    byKey.set(key, statement);
+  }
+  return statement;
+}
+
 /** Counts of one counter in `windows` windows, from one range scan starting at the widest. */
 function countHitsStatement(raw: SQLite.Database, windows: number): SQLite.Statement {
-  let byWindows = counting.get(raw);
-  if (!byWindows) {
-    byWindows = new Map();
-    counting.set(raw, byWindows);
-  }
-  let statement = byWindows.get(windows);
-  if (!statement) {
+  return statementFor(counting, raw, windows, () => {
     const sums = Array.from({ length: windows }, () => "coalesce(sum(timestamp >= ?), 0)").join(", ");
-    statement = raw
+    return raw
       .prepare(
         `select ${sums} from event_hits where business_id = ? and customer_id = ? and counter = ? and timestamp >= ?`,
       )
       .raw();
-    byWindows.set(windows, statement);
-  }
-  return statement;
+  });
 }
-const purges = new WeakMap<SQLite.Database, Map<CustomerDataTable, SQLite.Statement>>();
 
 function purgeStatement(raw: SQLite.Database, table: CustomerDataTable): SQLite.Statement {
-  let byTable = purges.get(raw);
-  if (!byTable) {
-    byTable = new Map();
-    purges.set(raw, byTable);
-  }
-  let statement = byTable.get(table);
-  if (!statement) {
-    // `table` is a compile-time table name, never user input.
-    statement = raw.prepare(`delete from ${table} where business_id = ? and customer_id = ?`);
-    byTable.set(table, statement);
-  }
-  return statement;
+  // `table` is a compile-time table name, never user input.
+  return statementFor(purges, raw, table, () =>
+    raw.prepare(`delete from ${table} where business_id = ? and customer_id = ?`),
+  );
 }
 
 export function sqliteWriter(raw: SQLite.Database, businessId: string): CustomerWriter {
