@@ -10,23 +10,16 @@ import { sqliteFlush } from "./sqlite-flush";
 type Db = Resources["store"]["db"];
 export type Work = Omit<EngineWorkTable, "id"> & { id: number };
 
-/** Rows per multi-row statement: well under SQLite's 32,766 bound parameters. */
-const CHUNK = 400;
-
 /**
- * `column IN (…)` for SQLite (in chunks: bound parameters are limited), `column = any($1)` for
- * PostgreSQL (one array parameter: the same SQL text for any size, parsed and planned once).
+ * `column` is one of `values`, as one parameter whatever their number — so the SQL text is the
+ * same for every batch, compiled and planned once: `= any($1)` over a text array on
+ * PostgreSQL, `in (select value from json_each(?))` over a JSON array on SQLite (the index on
+ * `column` is still searched per value).
  */
 function oneOf(column: string, values: readonly string[], postgres: boolean) {
   return postgres
     ? sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`
-    : sql<boolean>`${sql.ref(column)} in (${sql.join([...values])})`;
-}
-
-export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+    : sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
 }
 
 /**
@@ -34,51 +27,44 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
  * batch of a thousand steps costs a dozen statements.
  */
 export async function loadBatch(db: Db, businessId: string, work: Work[], postgres: boolean) {
-  const parts = <T>(items: readonly T[]) => (postgres ? [items as T[]] : chunks(items));
   const journeyIds = [...new Set(work.map((w) => w.journey_id))];
   const customerIds = [...new Set(work.map((w) => w.customer_id))];
   const journeys = new Map<string, { status: string; run: number; publishedVersion: number | null }>();
-  for (const part of parts(journeyIds)) {
-    const rows = await db
-      .selectFrom("journeys")
-      .select(["id", "status", "run", "published_version"])
-      .where("business_id", "=", businessId)
-      .where(oneOf("id", part, postgres))
-      .execute();
-    for (const row of rows) {
-      journeys.set(row.id, {
-        status: row.status,
-        run: Number(row.run),
-        publishedVersion: row.published_version === null ? null : Number(row.published_version),
-      });
-    }
+  const journeyRows = await db
+    .selectFrom("journeys")
+    .select(["id", "status", "run", "published_version"])
+    .where("business_id", "=", businessId)
+    .where(oneOf("id", journeyIds, postgres))
+    .execute();
+  for (const row of journeyRows) {
+    journeys.set(row.id, {
+      status: row.status,
+      run: Number(row.run),
+      publishedVersion: row.published_version === null ? null : Number(row.published_version),
+    });
   }
 
   // Every enrollment of these customers in these journeys: enough to decide enter (one at a
   // time, once per run), wake / archive (by id) and left_segment (the in-flight one).
   const enrollments = new Map<string, EnrollmentsTable>();
-  for (const part of parts(customerIds)) {
-    const rows = await db
-      .selectFrom("enrollments")
-      .selectAll()
-      .where("business_id", "=", businessId)
-      .where(oneOf("customer_id", part, postgres))
-      .where(oneOf("journey_id", journeyIds, postgres))
-      .execute();
-    for (const row of rows) enrollments.set(row.id, row);
-  }
+  const enrollmentRows = await db
+    .selectFrom("enrollments")
+    .selectAll()
+    .where("business_id", "=", businessId)
+    .where(oneOf("customer_id", customerIds, postgres))
+    .where(oneOf("journey_id", journeyIds, postgres))
+    .execute();
+  for (const row of enrollmentRows) enrollments.set(row.id, row);
 
   const trailSeq = new Map<string, number>();
-  for (const part of parts([...enrollments.keys()])) {
-    const rows = await db
-      .selectFrom("enrollment_trail")
-      .select(["enrollment_id", (eb) => eb.fn.max("seq").as("seq")])
-      .where("business_id", "=", businessId)
-      .where(oneOf("enrollment_id", part, postgres))
-      .groupBy("enrollment_id")
-      .execute();
-    for (const row of rows) trailSeq.set(row.enrollment_id, Number(row.seq));
-  }
+  const seqRows = await db
+    .selectFrom("enrollment_trail")
+    .select(["enrollment_id", (eb) => eb.fn.max("seq").as("seq")])
+    .where("business_id", "=", businessId)
+    .where(oneOf("enrollment_id", [...enrollments.keys()], postgres))
+    .groupBy("enrollment_id")
+    .execute();
+  for (const row of seqRows) trailSeq.set(row.enrollment_id, Number(row.seq));
   return { journeys, enrollments, trailSeq };
 }
 
@@ -92,19 +78,17 @@ export async function loadMemberships(
 ) {
   const memberships = new Map<string, Set<string>>();
   if (segmentIds.length === 0) return memberships;
-  for (const part of postgres ? [customerIds] : chunks(customerIds)) {
-    const rows = await db
-      .selectFrom("segment_members")
-      .select(["customer_id", "segment_id"])
-      .where("business_id", "=", businessId)
-      .where(oneOf("customer_id", part, postgres))
-      .where(oneOf("segment_id", segmentIds, postgres))
-      .execute();
-    for (const row of rows) {
-      const set = memberships.get(row.customer_id) ?? new Set<string>();
-      set.add(row.segment_id);
-      memberships.set(row.customer_id, set);
-    }
+  const rows = await db
+    .selectFrom("segment_members")
+    .select(["customer_id", "segment_id"])
+    .where("business_id", "=", businessId)
+    .where(oneOf("customer_id", customerIds, postgres))
+    .where(oneOf("segment_id", segmentIds, postgres))
+    .execute();
+  for (const row of rows) {
+    const set = memberships.get(row.customer_id) ?? new Set<string>();
+    set.add(row.segment_id);
+    memberships.set(row.customer_id, set);
   }
   return memberships;
 }
