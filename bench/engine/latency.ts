@@ -103,6 +103,7 @@ export async function eventToSmtp(
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   // As `journeys start` runs it: providers on the sender thread.
   const senders = new SenderThread();
+  senders.warm();
   const providers = new ProviderCache(senders.build);
   const worker = await startWorker(r, pino({ level: "silent" }), { publicUrl: url, providers });
   // Customers exist first, one per event: a customer is in a journey once per run.

@@ -28,8 +28,11 @@ export class SenderThread {
   #nextProvider = 0;
   readonly #pending = new Map<number, (reply: HostReply) => void>();
 
-  constructor() {
-    // Start now: loading the thread's modules takes a moment better spent before the first send.
+  /**
+   * Starts the thread now rather than at the first send: loading its modules takes a moment
+   * (and ~30 MB) better spent before the first email than during it.
+   */
+  warm(): void {
     this.#thread();
   }
 

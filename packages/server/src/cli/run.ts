@@ -59,6 +59,8 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     },
     "journeys started",
   );
+  // After start-up, so answering /healthz does not wait for the thread's modules to load.
+  if (worker) senders.warm();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
