@@ -19,8 +19,11 @@ const tracks = (prefix: string, count: number, now: number): IngestMessage[] =>
 for (const dialect of DIALECTS) {
   describe(`[${dialect.name}] ingestion group commit`, { skip: dialect.skip }, () => {
     const ctx = useApp(dialect);
+    // The queue yields a turn after each transaction: let an earlier test's queue go idle.
+    const idle = () => new Promise<void>((resolve) => setTimeout(resolve, 10));
 
     it("commits a small call that arrives behind a big batch first, and both durably", async () => {
+      await idle();
       const queue = ingestQueue(ctx.resources);
       const businessId = ctx.alpha.businessId;
       const now = Date.now();
@@ -46,6 +49,30 @@ for (const dialect of DIALECTS) {
         .where("business_id", "=", businessId)
         .executeTakeFirstOrThrow();
       assert.equal(Number(stored.n), 501);
+    });
+
+    it("does not let a stream of small calls starve a batch", async () => {
+      await idle();
+      const queue = ingestQueue(ctx.resources);
+      const businessId = ctx.alpha.businessId;
+      const now = Date.now();
+      const order: string[] = [];
+      const submit = (name: string, messages: IngestMessage[]) =>
+        queue.submit({ businessId, messages, now }).then(() => {
+          order.push(name);
+        });
+      const running = submit("running", tracks("s-running", 200, now));
+      const big = submit("big", tracks("s-big", 300, now));
+      // Each small call is followed by another as soon as it is durable.
+      let next = 0;
+      const stream = async (): Promise<void> => {
+        const n = next++;
+        await submit(`small-${n}`, tracks(`s-small-${n}`, 1, now));
+        if (n < 3) await stream();
+      };
+      await Promise.all([running, big, stream()]);
+      assert.deepEqual(order.slice(0, 3), ["running", "small-0", "big"]);
+      assert.equal(order.length, 6);
     });
   });
 }

@@ -36,6 +36,7 @@ const SMALL_CALL = 10;
 export class IngestQueue {
   readonly #queue: Job[] = [];
   #draining = false;
+  #smallWentLast = false;
 
   constructor(private readonly r: Resources) {}
 
@@ -63,10 +64,12 @@ export class IngestQueue {
   /**
    * The next transaction's calls: small calls first, on their own (a one-message call commits
    * in a millisecond instead of waiting for thousands of batched messages); otherwise calls in
-   * arrival order up to GROUP_LIMIT messages.
+   * arrival order up to GROUP_LIMIT messages. Never small calls twice in a row, so a steady
+   * stream of them cannot starve the batches.
    */
   #nextGroup(): Job[] {
-    const small = this.#queue.filter((job) => job.messages.length <= SMALL_CALL);
+    const small = this.#smallWentLast ? [] : this.#queue.filter((job) => job.messages.length <= SMALL_CALL);
+    this.#smallWentLast = small.length > 0;
     if (small.length > 0) {
       this.#queue.splice(
         0,
