@@ -155,6 +155,7 @@ export async function eventToSmtp(
   }
   const result = { sent: expected - warm, latencies, achieved };
   await worker.stop();
+  await providers.close();
   await senders.close();
   await app.close();
   // Where the time went: event stored → delivery queued by the engine → sent by the dispatcher.

@@ -23,7 +23,7 @@ export interface Worker {
 export interface WorkerOptions {
   /** JOURNEYS_PUBLIC_URL: where unsubscribe links in emails point. */
   publicUrl: string;
-  /** Shared with the process's admin settle endpoint; the worker makes its own when absent. */
+  /** Shared with the process's admin settle endpoint (the caller closes it); the worker makes its own when absent. */
   providers?: ProviderCache;
 }
 
@@ -34,7 +34,9 @@ export async function startWorker(
   log: Logger,
   options: WorkerOptions = { publicUrl: "http://127.0.0.1:3000" },
 ): Promise<Worker> {
+  // A cache handed in belongs to the caller (who closes it); one made here is closed on stop.
   const providers = options.providers ?? new ProviderCache();
+  const ownsProviders = options.providers === undefined;
   const dispatcher = startDispatcher(r, { providers, publicUrl: options.publicUrl }, (error) =>
     log.error({ err: error }, "dispatch failed"),
   );
@@ -72,7 +74,7 @@ export async function startWorker(
       stopping = true;
       clearInterval(timer);
       await Promise.all([inFlight, engine.stop(), dispatcher.stop()]);
-      await providers.close();
+      if (ownsProviders) await providers.close();
       log.info("worker stopped");
     },
   };
