@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { writeJson } from "../store/json";
+import { fillCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
 import { bearer, useApp } from "../testing/use-app";
 
@@ -326,26 +327,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("refuses customers over the starter plan's limit with 402 naming plan and limit", async () => {
-      const now = Date.now();
-      await ctx.store.db
-        .insertInto("customers")
-        .values(
-          Array.from({ length: 999 }, (_, i) => ({
-            business_id: ctx.beta.businessId,
-            id: `cus_fill${String(i).padStart(4, "0")}`,
-            user_id: `fill-${i}`,
-            email: null,
-            phone: null,
-            timezone: null,
-            locale: null,
-            attributes: "{}",
-            subscriptions: "{}",
-            addresses: "{}",
-            created_at: now,
-            updated_at: now,
-          })),
-        )
-        .execute();
+      await fillCustomers(ctx.store, ctx.beta.businessId, 999);
       const create = (userId: string) =>
         ctx.app.inject({
           method: "POST",

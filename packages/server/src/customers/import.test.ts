@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { writeJson } from "../store/json";
+import { fillCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
 import { bearer, useApp } from "../testing/use-app";
 
@@ -193,26 +194,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("enforces the plan's customer limit row by row, naming plan and limit", async () => {
-      const now = Date.now();
-      await ctx.store.db
-        .insertInto("customers")
-        .values(
-          Array.from({ length: 995 }, (_, i) => ({
-            business_id: ctx.beta.businessId,
-            id: `cus_fill${String(i).padStart(4, "0")}`,
-            user_id: `fill-${i}`,
-            email: null,
-            phone: null,
-            timezone: null,
-            locale: null,
-            attributes: "{}",
-            subscriptions: "{}",
-            addresses: "{}",
-            created_at: now,
-            updated_at: now,
-          })),
-        )
-        .execute();
+      await fillCustomers(ctx.store, ctx.beta.businessId, 995);
       const rows = Array.from({ length: 8 }, (_, i) => `new-${i}`);
       const result = (await importCsv(["userId", "fill-3", ...rows].join("\n"), {}, ctx.beta)).json();
       assert.deepEqual([result.created, result.updated], [5, 1]);
