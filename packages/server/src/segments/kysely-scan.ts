@@ -17,7 +17,8 @@ function chunks<T>(items: readonly T[]): T[][] {
  * The MembershipScan over Kysely: PostgreSQL's, reading customers and events in keyset pages
  * and writing members in multi-row statements. Inserts use `on conflict do nothing … returning`
  * and deletes `returning`, so only changes that really happened are logged even when the
- * write path changes a membership concurrently.
+ * write path changes a membership concurrently. It reads every customer and leaves
+ * `needs.prefilter` unused, which a scan may: the rules decide membership either way.
  */
 export function kyselyScan(db: Kysely<Database>, businessId: string): MembershipScan {
   return {

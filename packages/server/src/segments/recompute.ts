@@ -6,9 +6,12 @@ import {
   type EvaluationContext,
   type EventCondition,
   evaluate,
+  eventConditionKey,
   type Segment,
 } from "@journeys/core";
+import { counterId } from "./catalog";
 import { eventNeeds } from "./membership";
+import { prefilterOfAny } from "./prefilter";
 import type { CountWindow, MembershipScan, ScanNeeds, ScannedCustomer } from "./scan";
 
 /**
@@ -93,7 +96,25 @@ export async function evaluateRules(
     emailOptOut,
   };
   const evaluated = rules.map(([id, rule]) => [next.get(id)!, rule] as const);
-  const needs: ScanNeeds = { attributes: [...attributes], subscriptions: [...channels], counts: windows };
+  const needs: ScanNeeds = {
+    attributes: [...attributes],
+    subscriptions: [...channels],
+    counts: windows,
+    // A customer no rule can match is in no `next` set, which is what skipping it leaves.
+    prefilter: prefilterOfAny(
+      rules.map(([, rule]) => rule),
+      {
+        emailOptOut,
+        now,
+        counter: (condition) => {
+          const key = eventConditionKey(condition);
+          const since = condition.withinDays === undefined ? null : now - condition.withinDays * DAY_MS;
+          // Only a window the scan counts from stored hits (not one `loadCounts` gave).
+          return typeof sources.get(key)?.get(since) === "number" ? counterId(key) : null;
+        },
+      },
+    ),
+  };
   await scan.customers(needs, (scanned) => {
     customer = scanned;
     for (const [members, rule] of evaluated) {

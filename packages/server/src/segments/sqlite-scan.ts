@@ -3,6 +3,7 @@ import type SQLite from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
 import { countRowsOf, type MembershipScan, readCounts, type ScannedCustomer } from "./scan";
+import { prefilterSql } from "./sqlite-prefilter";
 
 /**
  * The embedded MembershipScan: prepared better-sqlite3 statements in raw (array) mode. A full
@@ -73,18 +74,31 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
       // A JSON path cannot quote every key; such a rule decodes the attributes column whole.
       const whole = custom.some((name) => /["\\]/.test(name));
       const paths = whole ? [] : custom;
+      const windows = needs.counts;
+      const countParams = windows.flatMap((w) => (w.since === null ? [w.counter] : [w.counter, w.since]));
+      // With a prefilter, each row that passes counts its own windows (a few index probes);
+      // without one, a grouped pass over each page's hits is cheaper than a probe per customer.
+      const inline = needs.prefilter !== null;
       const columns = [
         "id",
         ...builtIn.map(([, column]) => column),
         ...(whole ? ["attributes"] : paths.map(() => "attributes -> ?")),
         ...needs.subscriptions.map(() => "subscriptions ->> ?"),
+        ...(inline
+          ? windows.map(
+              (w) =>
+                `(select count(*) from event_hits h where h.business_id = customers.business_id and h.customer_id = customers.id and h.counter = ?${w.since === null ? "" : " and h.timestamp >= ?"})`,
+            )
+          : []),
       ];
+      const filter = needs.prefilter ? prefilterSql(needs.prefilter) : { sql: "1", params: [] };
       const page = cached(
-        `select ${columns.join(", ")} from customers where business_id = ? and id > ? order by id limit ${PAGE}`,
+        `select ${columns.join(", ")} from customers where business_id = ? and id > ? and ${filter.sql} order by id limit ${PAGE}`,
       );
       const params = [
         ...paths.map((name) => `$."${name}"`),
         ...needs.subscriptions.map((channel) => `$.channels.${channel}`),
+        ...(inline ? countParams : []),
         businessId,
       ];
       // The column of each built-in attribute, or -1 when it is not read.
@@ -95,17 +109,16 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
       const column = (r: (string | null)[], i: number) => (i === -1 ? null : (r[i] ?? null));
       const firstAttribute = 1 + builtIn.length;
       const firstSubscription = firstAttribute + (whole ? 1 : paths.length);
+      const firstCount = firstSubscription + needs.subscriptions.length;
       // One grouped pass over the page's hits counts every window: the primary key orders hits
       // by customer, so grouping streams, and the rows come in the page's id order.
-      const windows = needs.counts;
       const counters = [...new Set(windows.map((w) => w.counter))];
       const countPage =
-        windows.length === 0
+        windows.length === 0 || inline
           ? null
           : cached(
               `select customer_id, ${windows.map((w) => (w.since === null ? "count(*) filter (where counter = ?)" : "count(*) filter (where counter = ? and timestamp >= ?)")).join(", ")} from event_hits where business_id = ? and customer_id > ? and customer_id <= ? and counter in (${counters.map(() => "?").join(", ")}) group by customer_id order by customer_id`,
             );
-      const countParams = windows.flatMap((w) => (w.since === null ? [w.counter] : [w.counter, w.since]));
       const counts = new Array<number>(windows.length).fill(0);
       // One customer object, refilled for each row (`visit` may not keep it). Absent values are
       // undefined, which the evaluator reads as missing, like an absent key. No prototype: an
@@ -125,7 +138,7 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
       // Pages through `all()`: better-sqlite3's iterator costs several times more per row.
       let after = "";
       for (;;) {
-        const rows = page.all(...params, after) as (string | null)[][];
+        const rows = page.all(...params, after, ...filter.params) as (string | null)[][];
         if (rows.length === 0) return;
         const ids = rows.map((r) => r[0]!);
         const countRows = countPage
@@ -155,7 +168,8 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
           facts.email = column(r, email);
           facts.phone = column(r, phone);
           facts.timezone = column(r, timezone);
-          readCounts(countRows[rowOf[i]!], counts);
+          if (inline) for (let k = 0; k < counts.length; k++) counts[k] = Number(r[firstCount + k]);
+          else readCounts(countRows[rowOf[i]!], counts);
           customer.id = ids[i]!;
           visit(customer);
         }

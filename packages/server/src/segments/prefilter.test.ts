@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  ATTRIBUTE_OPS,
+  type AttributeOp,
+  type Condition,
+  DAY_MS,
+  evaluate,
+  eventConditionKey,
+} from "@journeys/core";
+import { factsOf, toCustomer } from "../customers/customer";
+import type { CustomersTable } from "../store/schema";
+import { DIALECTS } from "../testing/dialects";
+import { type Prng, prng } from "../testing/random";
+import { useStore } from "../testing/use-store";
+import { counterId } from "./catalog";
+import { prefilterOf } from "./prefilter";
+import { prefilterSql } from "./sqlite-prefilter";
+
+/**
+ * The prefilter may drop only customers the rule cannot match: for random customers (values of
+ * every JSON type, numeric and date strings, integers beyond 2^53, lists, odd keys) and random
+ * rules, everyone `evaluate` admits must pass the SQL. It must also drop someone, or it would
+ * be no prefilter at all.
+ */
+const NOW = Date.UTC(2025, 5, 15, 12);
+const BUSINESS = "bus_prefilter";
+const NAMES = ["plan", "age", "tags", 'we"ird', "email", "userId"];
+/** Attribute values as JSON text, so integers JavaScript cannot hold exactly can be stored. */
+const VALUES = [
+  '"pro"',
+  '"PRO"',
+  '"business"',
+  '"42"',
+  '"42.0"',
+  '"true"',
+  '"2024-05-01"',
+  '""',
+  "42",
+  "30",
+  "29",
+  "30.5",
+  "-1",
+  "9007199254740993",
+  "-9223372036854775808",
+  "1e300",
+  "true",
+  "false",
+  "null",
+  '["pro", "vip"]',
+  "[30]",
+  '{"a": 1}',
+];
+const RULE_VALUES = [
+  "pro",
+  "PRO",
+  "business",
+  "42",
+  "42.0",
+  "true",
+  "2024-05-01",
+  42,
+  30,
+  30.5,
+  true,
+  9007199254740992,
+];
+const STATUSES = ['"subscribed"', '"unsubscribed"', '"unknown"', "null", "7"];
+const EVENTS = ["Bought", "Viewed"];
+
+function randomLeaf(rand: Prng): Condition {
+  const kind = rand.int(8);
+  if (kind === 0) return { subscribed: rand.pick(["email", "sms"] as const) };
+  if (kind === 1) {
+    return {
+      event: rand.pick(EVENTS),
+      op: rand.pick(["atLeast", "atMost", "exactly"] as const),
+      count: rand.int(3),
+      ...(rand.chance(0.5) ? { withinDays: 1 + rand.int(5) } : {}),
+    };
+  }
+  const attribute = rand.pick(NAMES);
+  const op = rand.pick(ATTRIBUTE_OPS) as AttributeOp;
+  switch (op) {
+    case "exists":
+    case "notExists":
+    case "anniversaryToday":
+      return { attribute, op };
+    case "in":
+      return { attribute, op, value: [rand.pick(RULE_VALUES), rand.pick(RULE_VALUES)] };
+    case "withinLastDays":
+      return { attribute, op, value: 1 + rand.int(30) };
+    case "startsWith":
+      return { attribute, op, value: rand.pick(["p", "4", "t"]) };
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte":
+    case "before":
+    case "after":
+      return { attribute, op, value: rand.pick([42, 30, "30", "2024-05-01", 9007199254740992, "x"]) };
+    default:
+      return { attribute, op, value: rand.pick(RULE_VALUES) } as Condition;
+  }
+}
+
+function randomRule(rand: Prng, depth = 0): Condition {
+  if (depth >= 2 || rand.chance(0.35)) return randomLeaf(rand);
+  const children = Array.from({ length: 1 + rand.int(3) }, () => randomRule(rand, depth + 1));
+  const kind = rand.int(5);
+  return kind < 2 ? { all: children } : kind < 4 ? { any: children } : { not: children[0]! };
+}
+
+describe("[sqlite] segment prefilter", () => {
+  const ctx = useStore(DIALECTS.find((d) => d.name === "sqlite")!);
+
+  it("never drops a customer the rule matches, and drops others", async () => {
+    const rand = prng(20251129);
+    if (ctx.store.dialect !== "sqlite") throw new Error("the SQLite prefilter needs the SQLite store");
+    const raw = ctx.store.raw;
+    raw
+      .prepare("insert into businesses (id, name, plan, settings, created_at) values (?, ?, ?, ?, ?)")
+      .run(BUSINESS, "Prefilter", "enterprise", "{}", NOW);
+    const insert = raw.prepare(
+      "insert into customers (business_id, id, user_id, email, phone, timezone, locale, attributes, subscriptions, addresses, created_at, updated_at) values (?, ?, ?, ?, null, null, null, ?, ?, '{}', ?, ?)",
+    );
+    const hit = raw.prepare(
+      "insert into event_hits (business_id, customer_id, counter, timestamp, event_id) values (?, ?, ?, ?, ?)",
+    );
+    const hits = new Map<string, number[]>(); // customer + counter → timestamps
+    for (let i = 0; i < 300; i++) {
+      const id = `cus_${String(i).padStart(4, "0")}`;
+      const pairs = NAMES.filter((n) => n !== "email" && n !== "userId" && rand.chance(0.7)).map(
+        (n) => `${JSON.stringify(n)}: ${rand.pick(VALUES)}`,
+      );
+      const channels = ["email", "sms"]
+        .filter(() => rand.chance(0.7))
+        .map((c) => `"${c}": ${rand.pick(STATUSES)}`);
+      insert.run(
+        BUSINESS,
+        id,
+        rand.chance(0.8) ? `user-${i}` : null,
+        i < 2 ? ["pro", "PRO"][i] : rand.chance(0.5) ? `c${i}@example.com` : null,
+        `{${pairs.join(", ")}}`,
+        `{"channels": {${channels.join(", ")}}}`,
+        NOW,
+        NOW,
+      );
+      for (const event of EVENTS) {
+        const counter = counterId(eventConditionKey({ event }));
+        const times = Array.from({ length: rand.int(3) }, (_, k) => NOW - rand.int(8) * DAY_MS - k);
+        for (const [k, at] of times.entries()) hit.run(BUSINESS, id, counter, at, `evt_${i}_${event}_${k}`);
+        hits.set(`${id} ${counter}`, times);
+      }
+    }
+    const customers = (
+      raw.prepare("select * from customers where business_id = ?").all(BUSINESS) as CustomersTable[]
+    ).map(toCustomer);
+
+    let dropped = 0;
+    for (let n = 0; n < 400; n++) {
+      const rule = randomRule(rand);
+      const emailOptOut = rand.chance(0.3);
+      const prefilter = prefilterOf(rule, {
+        emailOptOut,
+        now: NOW,
+        counter: (condition) => counterId(eventConditionKey(condition)),
+      });
+      if (prefilter === null) continue;
+      const { sql, params } = prefilterSql(prefilter);
+      const passed = new Set(
+        raw
+          .prepare(`select id from customers where business_id = ? and ${sql}`)
+          .pluck()
+          .all(BUSINESS, ...params) as string[],
+      );
+      for (const customer of customers) {
+        const matches = evaluate(
+          rule,
+          factsOf(customer),
+          {
+            countEvents: (key, since) =>
+              (hits.get(`${customer.id} ${counterId(key)}`) ?? []).filter((t) => since === null || t >= since)
+                .length,
+            isMember: (id) => id.length % 2 === 0,
+            emailOptOut,
+          },
+          NOW,
+        );
+        if (matches) {
+          assert.ok(
+            passed.has(customer.id),
+            `dropped ${customer.id} (${JSON.stringify(customer.attributes)}) that matches ${JSON.stringify(rule)}`,
+          );
+        }
+      }
+      dropped += customers.length - passed.size;
+    }
+    assert.ok(dropped > 0, "the prefilter never dropped anyone");
+  });
+});

@@ -1,0 +1,56 @@
+import type { Prefilter } from "./prefilter";
+
+/** Built-in attributes are columns (text or null); the rest live in the `attributes` JSON. */
+const COLUMNS: Readonly<Record<string, string>> = {
+  userId: "user_id",
+  email: "email",
+  phone: "phone",
+  timezone: "timezone",
+};
+/** Integers SQLite and JavaScript both hold exactly; beyond them the evaluator decides. */
+const SAFE = Number.MAX_SAFE_INTEGER;
+const OPS = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
+
+/**
+ * A prefilter as an SQLite expression over a `customers` row, with its parameters in order.
+ * Where SQL cannot say a leaf exactly as `prefilter.ts` defines it (an attribute name a JSON
+ * path cannot quote), the leaf is `1`: it excludes no-one, which a prefilter may always do.
+ */
+export function prefilterSql(p: Prefilter): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const compile = (p: Prefilter): string => {
+    if ("all" in p) return `(${p.all.map(compile).join(" and ")})`;
+    if ("any" in p) return `(${p.any.map(compile).join(" or ")})`;
+    if ("hit" in p) {
+      params.push(p.hit, p.since ?? Number.MIN_SAFE_INTEGER);
+      return "exists (select 1 from event_hits h where h.business_id = customers.business_id and h.customer_id = customers.id and h.counter = ? and h.timestamp >= ?)";
+    }
+    if ("subscribed" in p) {
+      params.push(`$.channels.${p.subscribed}`);
+      return p.orUnknown
+        ? "coalesce(subscriptions ->> ?, 'unknown') in ('subscribed', 'unknown')"
+        : "subscriptions ->> ? = 'subscribed'";
+    }
+    const name = "present" in p ? p.present : "oneOf" in p ? p.oneOf : p.compare;
+    const column = Object.hasOwn(COLUMNS, name) ? COLUMNS[name]! : null;
+    if (column !== null) {
+      if (!("oneOf" in p)) return `${column} is not null`; // text: a number comparison never applies
+      params.push(...p.values);
+      return `${column} in (${p.values.map(() => "?").join(", ")})`;
+    }
+    if (/["\\]/.test(name)) return "1";
+    const path = `$."${name}"`;
+    if ("present" in p) {
+      params.push(path);
+      return "attributes ->> ? is not null";
+    }
+    if ("oneOf" in p) {
+      params.push(path, path, ...p.values);
+      return `(case coalesce(json_type(attributes, ?), 'null') when 'null' then 0 when 'text' then attributes ->> ? in (${p.values.map(() => "?").join(", ")}) else 1 end)`;
+    }
+    params.push(path, path, -SAFE, SAFE, path, p.value);
+    return `(case coalesce(json_type(attributes, ?), 'null') when 'null' then 0 when 'integer' then (attributes ->> ? not between ? and ? or attributes ->> ? ${OPS[p.op]} ?) else 1 end)`;
+  };
+  const sql = compile(p);
+  return { sql, params };
+}
