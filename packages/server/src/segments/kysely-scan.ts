@@ -2,6 +2,7 @@ import { BUILT_IN_ATTRIBUTES } from "@journeys/core";
 import { type Kysely, sql } from "kysely";
 import { readJson } from "../store/json";
 import type { Database } from "../store/schema";
+import { prefilterSql } from "./postgres-prefilter";
 import { countRowsOf, type EventHit, type MembershipScan, readCounts, scannedCustomer } from "./scan";
 
 const PAGE = 5_000;
@@ -17,8 +18,8 @@ function chunks<T>(items: readonly T[]): T[][] {
  * The MembershipScan over Kysely: PostgreSQL's, reading customers and events in keyset pages
  * and writing members in multi-row statements. Inserts use `on conflict do nothing … returning`
  * and deletes `returning`, so only changes that really happened are logged even when the
- * write path changes a membership concurrently. It reads every customer and leaves
- * `needs.prefilter` unused, which a scan may: the rules decide membership either way.
+ * write path changes a membership concurrently. Customers that fail `needs.prefilter` are
+ * skipped in the query (see `postgres-prefilter.ts`).
  */
 export function kyselyScan(db: Kysely<Database>, businessId: string): MembershipScan {
   return {
@@ -40,6 +41,7 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
           .$if(needs.subscriptions.length > 0, (q) => q.select("subscriptions"))
           .where("business_id", "=", businessId)
           .$if(after !== null, (q) => q.where("id", ">", after!))
+          .$if(needs.prefilter !== null, (q) => q.where(prefilterSql(needs.prefilter!)))
           .orderBy("id")
           .limit(PAGE)
           .execute();
