@@ -1,16 +1,10 @@
 import { type RawBuilder, sql } from "kysely";
-import type { Prefilter } from "./prefilter";
-
-/** Built-in attributes are columns (text or null); the rest live in the `attributes` JSON. */
-const COLUMNS: Readonly<Record<string, string>> = {
-  userId: "user_id",
-  email: "email",
-  phone: "phone",
-  timezone: "timezone",
-};
-/** Integers PostgreSQL's float8 and JavaScript both hold exactly; beyond them the evaluator decides. */
-const SAFE = Number.MAX_SAFE_INTEGER;
-const OPS = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
+import {
+  PREFILTER_COLUMNS as COLUMNS,
+  PREFILTER_OPS as OPS,
+  type Prefilter,
+  PREFILTER_SAFE_INTEGER as SAFE,
+} from "./prefilter";
 
 /**
  * A prefilter as a PostgreSQL condition over a `customers` row (jsonb columns), exactly as

@@ -1,15 +1,9 @@
-import type { Prefilter } from "./prefilter";
-
-/** Built-in attributes are columns (text or null); the rest live in the `attributes` JSON. */
-const COLUMNS: Readonly<Record<string, string>> = {
-  userId: "user_id",
-  email: "email",
-  phone: "phone",
-  timezone: "timezone",
-};
-/** Integers SQLite and JavaScript both hold exactly; beyond them the evaluator decides. */
-const SAFE = Number.MAX_SAFE_INTEGER;
-const OPS = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
+import {
+  PREFILTER_COLUMNS as COLUMNS,
+  PREFILTER_OPS as OPS,
+  type Prefilter,
+  PREFILTER_SAFE_INTEGER as SAFE,
+} from "./prefilter";
 
 /**
  * A prefilter as an SQLite expression over a `customers` row, with its parameters in order.
