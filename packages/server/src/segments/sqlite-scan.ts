@@ -8,9 +8,10 @@ import { prefilterSql } from "./sqlite-prefilter";
 /**
  * The embedded MembershipScan: prepared better-sqlite3 statements in raw (array) mode. A full
  * scan extracts only the attributes and subscription channels the rules read (`->` gives each
- * value as JSON text, so types survive), rather than decoding every customer's whole JSON, and
- * counts each page's event hits in one grouped query. It must run inside a transaction opened
- * by `withSegmentTransaction`, which holds the connection.
+ * value as JSON text, so types survive), rather than decoding every customer's whole JSON.
+ * With a prefilter, SQLite drops the customers that fail it and counts event hits for each row
+ * that passes; without one, each page's hits are counted in one grouped query. It must run
+ * inside a transaction opened by `withSegmentTransaction`, which holds the connection.
  */
 function prepare(raw: SQLite.Database) {
   const s = (sql: string) => raw.prepare(sql);
