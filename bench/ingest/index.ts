@@ -148,6 +148,10 @@ const bench: Benchmark = async ({ quick, log }) => {
     await underLoad;
     const rate = total / seconds;
     await app.close();
+    // What the segments cost in rows: everything the run wrote besides its events.
+    const written = (sql: string) => Number(store.raw.prepare(sql).pluck().get(business.businessId));
+    const changes = written("select count(*) from membership_events where business_id = ?");
+    const hits = written("select count(*) from event_hits where business_id = ?");
 
     // Raw ceiling: the same rows, straight into the events table, in the same batches.
     const insert = store.raw.prepare(
@@ -185,6 +189,7 @@ const bench: Benchmark = async ({ quick, log }) => {
       ratios: { "ingest / raw insert": rate / rawRate },
       notes: [
         `${total} messages (90% track, 10% identify) over ${customers} customers, batches of ${BATCH}, ${CONCURRENCY} requests in flight, loopback HTTP from a load process of its own`,
+        `rows besides the events, warm-up included: ${changes} membership changes (joined/left, each a member row written or deleted plus a log row) and ${hits} counter hits`,
       ],
     };
   } finally {
