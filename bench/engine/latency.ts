@@ -225,7 +225,7 @@ export async function delayLateness(count: number, log: (line: string) => void) 
     const rows = await store.db.selectFrom("enrollments").select("updated_at").execute();
     const lateness = rows.map((row) => Number(row.updated_at) - due);
     // A loop, not Math.max(...lateness): a million arguments overflow the stack.
-    const latest = lateness.reduce((max, ms) => (ms > max ? ms : max), 0);
+    const latest = lateness.reduce((max, ms) => Math.max(max, ms), 0);
     const seconds = Math.max(0.001, latest / 1000);
     return {
       count,
