@@ -43,8 +43,11 @@ export async function runDue(
     const work = (await claim.execute()) as Work[];
     const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0 };
     const byBusiness = new Map<string, Work[]>();
-    for (const item of work)
-      byBusiness.set(item.business_id, [...(byBusiness.get(item.business_id) ?? []), item]);
+    for (const item of work) {
+      const items = byBusiness.get(item.business_id);
+      if (items) items.push(item);
+      else byBusiness.set(item.business_id, [item]);
+    }
     for (const [businessId, items] of byBusiness) {
       const { nodes, queued } = await runBusiness(r, trx, definitions, businessId, items, now);
       result.nodes += nodes;
@@ -89,7 +92,9 @@ async function runBusiness(
   const ofCustomer = new Map<string, string[]>();
   const index = (row: EnrollmentsTable) => {
     const key = `${row.journey_id}\u0000${row.customer_id}`;
-    ofCustomer.set(key, [...(ofCustomer.get(key) ?? []), row.id]);
+    const ids = ofCustomer.get(key);
+    if (ids) ids.push(row.id);
+    else ofCustomer.set(key, [row.id]);
   };
   for (const row of loaded.enrollments.values()) index(row);
   let nodes = 0;
