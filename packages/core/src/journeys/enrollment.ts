@@ -106,7 +106,20 @@ export type EnrollmentCommand =
 export function newEnrollment(
   fields: Pick<Enrollment, "id" | "journeyId" | "version" | "customerId" | "run">,
 ): Enrollment {
-  return { ...fields, state: "active", nodeId: null, waitUntil: null, visited: [], exitReason: null };
+  // Fields copied one by one: an object spread here showed as ~4% of the engine's drain.
+  const { id, journeyId, version, customerId, run } = fields;
+  return {
+    id,
+    journeyId,
+    version,
+    customerId,
+    run,
+    state: "active",
+    nodeId: null,
+    waitUntil: null,
+    visited: [],
+    exitReason: null,
+  };
 }
 
 /**
