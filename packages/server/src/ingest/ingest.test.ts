@@ -225,6 +225,36 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it("rejects a batch message over 32 KB, counted in UTF-8 bytes, and stores the others", async () => {
+      const response = await ctx.app.inject({
+        method: "POST",
+        url: "/v1/batch",
+        headers: basic(ctx.alpha.writeKey),
+        payload: {
+          batch: [
+            { type: "track", userId: "x", event: "E", messageId: "size-ok" },
+            // 20,000 characters, 40,000 bytes: under the limit in characters, over it in bytes.
+            {
+              type: "track",
+              userId: "x",
+              event: "E",
+              messageId: "size-big",
+              properties: { note: "é".repeat(20_000) },
+            },
+          ],
+        },
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.equal(response.json().accepted, 1);
+      assert.deepEqual(
+        response.json().rejected.map((r: { index: number; code: string }) => [r.index, r.code]),
+        [[1, "message_too_large"]],
+      );
+      const stored = (await events(ctx.alpha.businessId)).map((e) => e.message_id);
+      assert.ok(stored.includes("size-ok"));
+      assert.ok(!stored.includes("size-big"));
+    });
+
     it("refuses new customers over the plan's limit with a message naming it", async () => {
       await ctx.store.db
         .updateTable("businesses")

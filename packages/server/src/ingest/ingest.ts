@@ -32,7 +32,7 @@ export async function ingest(
   const valid: { index: number; message: IngestMessage }[] = [];
   raws.forEach((raw, index) => {
     const messageId = messageIdOf(raw);
-    if (JSON.stringify(raw).length > INGEST_LIMITS.messageBytes) {
+    if (Buffer.byteLength(JSON.stringify(raw)) > INGEST_LIMITS.messageBytes) {
       rejected.push({
         index,
         messageId,
