@@ -93,6 +93,13 @@ for (const dialect of DIALECTS) {
       assert.equal(userId.json().error.code, "user_id_taken");
       const typed = await call("POST", "", { email: 7 });
       assert.equal(typed.statusCode, 400);
+      // 20,000 characters but 40,000 bytes of JSON: the 32 KB limit is in bytes.
+      const large = await call("POST", "", { attributes: { note: "é".repeat(20_000) } });
+      assert.equal(large.statusCode, 400, large.body);
+      assert.deepEqual(
+        large.json().error.details.fields.map((f: { code: string }) => f.code),
+        ["attributes_too_large"],
+      );
     });
 
     it("updates with the same validation and re-evaluates the affected segments", async () => {

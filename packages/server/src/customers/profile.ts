@@ -170,7 +170,10 @@ export function applyProfilePatch(
       code: "too_many_attributes",
       message: `a customer has at most ${LIMITS.attributes} attributes`,
     });
-  } else if (change.attributes.size && JSON.stringify(next.attributes).length > LIMITS.attributesBytes) {
+  } else if (
+    change.attributes.size &&
+    Buffer.byteLength(JSON.stringify(next.attributes)) > LIMITS.attributesBytes
+  ) {
     problems.push({
       field: "attributes",
       code: "attributes_too_large",
