@@ -81,6 +81,14 @@ function keyOf(condition: EventCondition): string {
   return key;
 }
 
+/**
+ * Where an event condition's window starts: `now − withinDays × 86,400,000`, or null ("ever")
+ * without `withinDays`. Counts are looked up by this exact value, so every caller uses this.
+ */
+export function windowStart(withinDays: number | undefined, now: number): number | null {
+  return withinDays === undefined ? null : now - withinDays * DAY_MS;
+}
+
 /** Does the customer described by `facts` satisfy `condition` at `now` (epoch ms)? */
 export function evaluate(
   condition: Condition,
@@ -94,7 +102,7 @@ export function evaluate(
   if ("subscribed" in condition) return isSubscribed(facts, condition.subscribed, ctx.emailOptOut);
   if ("inSegment" in condition) return ctx.isMember(condition.inSegment);
   if ("event" in condition) {
-    const since = condition.withinDays === undefined ? null : now - condition.withinDays * DAY_MS;
+    const since = windowStart(condition.withinDays, now);
     const n = ctx.countEvents(keyOf(condition), since);
     if (condition.op === "atLeast") return n >= condition.count;
     if (condition.op === "atMost") return n <= condition.count;

@@ -1,4 +1,10 @@
-import { type Condition, DAY_MS, type EventCondition, evaluate, eventConditionKey } from "@journeys/core";
+import {
+  type Condition,
+  type EventCondition,
+  evaluate,
+  eventConditionKey,
+  windowStart,
+} from "@journeys/core";
 import { type Customer, factsOf } from "../customers/customer";
 import type { CustomerWriter } from "../customers/writer";
 import { counterId, type SegmentCatalog } from "./catalog";
@@ -33,7 +39,7 @@ export async function reevaluateCustomer(
     const rule = catalog.segments.get(id)?.rule;
     if (!rule) continue;
     for (const need of eventNeeds(rule)) {
-      const since = need.withinDays === undefined ? null : now - need.withinDays * DAY_MS;
+      const since = windowStart(need.withinDays, now);
       const entry = windows.get(need.counter) ?? { key: need.key, sinces: new Set() };
       entry.sinces.add(since);
       windows.set(need.counter, entry);

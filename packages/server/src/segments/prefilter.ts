@@ -1,4 +1,4 @@
-import { type Channel, type Condition, DAY_MS, type EventCondition, toNumber } from "@journeys/core";
+import { type Channel, type Condition, type EventCondition, toNumber, windowStart } from "@journeys/core";
 
 /**
  * A necessary condition of segment rules that a store can test on the stored row, before a
@@ -69,11 +69,7 @@ export function prefilterOf(rule: Condition, options: PrefilterOptions): Prefilt
     if (rule.op === "atMost" || rule.count < 1) return null;
     const counter = options.counter(rule);
     if (counter === null) return null;
-    // The window start exactly as `evaluate` computes it.
-    return {
-      hit: counter,
-      since: rule.withinDays === undefined ? null : options.now - rule.withinDays * DAY_MS,
-    };
+    return { hit: counter, since: windowStart(rule.withinDays, options.now) };
   }
   if ("not" in rule || "inSegment" in rule) return null;
   const name = rule.attribute;

@@ -1,13 +1,13 @@
 import {
   type Channel,
   type Condition,
-  DAY_MS,
   dependencies,
   type EvaluationContext,
   type EventCondition,
   evaluate,
   eventConditionKey,
   type Segment,
+  windowStart,
 } from "@journeys/core";
 import { counterId } from "./catalog";
 import { eventNeeds } from "./membership";
@@ -74,8 +74,7 @@ export async function evaluateRules(
     for (const name of deps.attributes) attributes.add(name);
     for (const channel of deps.subscriptions) channels.add(channel);
     for (const { key, counter, selector, withinDays } of eventNeeds(rule)) {
-      // The window start exactly as `evaluate` computes it, so its look-up finds this one.
-      const since = withinDays === undefined ? null : now - withinDays * DAY_MS;
+      const since = windowStart(withinDays, now);
       const byWindow = sources.get(key) ?? new Map<number | null, number | Map<string, number>>();
       sources.set(key, byWindow);
       if (byWindow.has(since)) continue;
@@ -108,9 +107,9 @@ export async function evaluateRules(
         now,
         counter: (condition) => {
           const key = eventConditionKey(condition);
-          const since = condition.withinDays === undefined ? null : now - condition.withinDays * DAY_MS;
           // Only a window the scan counts from stored hits (not one `loadCounts` gave).
-          return typeof sources.get(key)?.get(since) === "number" ? counterId(key) : null;
+          const source = sources.get(key)?.get(windowStart(condition.withinDays, now));
+          return typeof source === "number" ? counterId(key) : null;
         },
       },
     ),
