@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { providerContract } from "./provider.contract";
 import { SenderThread } from "./sender-thread";
-import { helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
+import { closedPort, helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
 
 const smtpSetup = (port: number) => ({
   channel: "email" as const,
@@ -27,13 +27,9 @@ async function silentServer() {
 providerContract("smtp on the sender thread", async () => {
   const smtp = await startTestSmtpServer();
   const senders = new SenderThread();
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-  const closedPort = (closed.address() as { port: number }).port;
-  await new Promise<void>((resolve) => closed.close(() => resolve()));
   return {
     provider: senders.build(smtpSetup(smtp.port)) as never,
-    unreachable: senders.build(smtpSetup(closedPort)) as never,
+    unreachable: senders.build(smtpSetup(await closedPort())) as never,
     message: helloEmail as never,
     addresses: ["ada@example.com", "grace@example.com"],
     accepted: () => smtp.messages.length,

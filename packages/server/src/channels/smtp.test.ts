@@ -3,16 +3,7 @@ import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { providerContract } from "./provider.contract";
 import { classifySmtpError, SmtpProvider, senderAddress, smtpDefinition } from "./smtp";
-import { helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort, helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
 
 providerContract("smtp", async () => {
   const smtp = await startTestSmtpServer();

@@ -1,4 +1,4 @@
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import type { EmailMessage } from "./provider";
@@ -95,3 +95,12 @@ export const helloEmail = (to: string): EmailMessage => ({
   text: "Hello",
   headers: {},
 });
+
+/** A port nothing listens on: bound, then closed (a provider pointed at it cannot connect). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
