@@ -22,17 +22,23 @@ for (const dialect of DIALECTS) {
     // The queue yields a turn after each transaction: let an earlier test's queue go idle.
     const idle = () => new Promise<void>((resolve) => setTimeout(resolve, 10));
 
-    it("commits a small call that arrives behind a big batch first, and both durably", async () => {
-      await idle();
+    /** Submits calls to the store's queue, recording the order in which they become durable. */
+    const recorder = () => {
       const queue = ingestQueue(ctx.resources);
       const businessId = ctx.alpha.businessId;
-      const now = Date.now();
       const order: string[] = [];
       const submit = (name: string, messages: IngestMessage[]) =>
-        queue.submit({ businessId, messages, now }).then((outcomes) => {
+        queue.submit({ businessId, messages, now: Date.now() }).then((outcomes) => {
           order.push(name);
           return outcomes;
         });
+      return { businessId, order, submit };
+    };
+
+    it("commits a small call that arrives behind a big batch first, and both durably", async () => {
+      await idle();
+      const { businessId, order, submit } = recorder();
+      const now = Date.now();
       // The first call starts a transaction; the next two queue behind it.
       const running = submit("running", tracks("running", 200, now));
       const big = submit("big", tracks("big", 300, now));
@@ -53,14 +59,8 @@ for (const dialect of DIALECTS) {
 
     it("does not let a stream of small calls starve a batch", async () => {
       await idle();
-      const queue = ingestQueue(ctx.resources);
-      const businessId = ctx.alpha.businessId;
+      const { order, submit } = recorder();
       const now = Date.now();
-      const order: string[] = [];
-      const submit = (name: string, messages: IngestMessage[]) =>
-        queue.submit({ businessId, messages, now }).then(() => {
-          order.push(name);
-        });
       const running = submit("running", tracks("s-running", 200, now));
       const big = submit("big", tracks("s-big", 300, now));
       // Each small call is followed by another as soon as it is durable.
