@@ -1,4 +1,5 @@
 import type { Condition } from "@journeys/core";
+import { prng } from "../../packages/server/src/testing/random";
 
 /** 20 segments of the kinds marketers build: attributes, event counts with windows and filters, consent, nesting. */
 export const SEGMENTS: { name: string; rule: Condition }[] = [
@@ -85,11 +86,9 @@ const CATEGORIES = ["shoes", "shirts", "hats"];
 /** A deterministic stream of Segment messages: 90% track, 10% identify, over `customers` users. */
 export function messages(count: number, customers: number, salt: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  let seed = 42;
-  const rand = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
+  // mulberry32: the linear congruential generator used before lost precision beyond 2^53 and
+  // cycled, so the stream reached only 5,577 of 20,000 customers.
+  const rand = prng(42).next;
   for (let i = 0; i < count; i++) {
     const userId = `user-${Math.floor(rand() * customers)}`;
     const messageId = `${salt}-${i}`;
