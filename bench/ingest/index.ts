@@ -147,6 +147,26 @@ const bench: Benchmark = async ({ quick, log }) => {
     const { seconds } = JSON.parse(await done) as { seconds: number };
     await underLoad;
     const rate = total / seconds;
+
+    // One customer with a long history: a rule counts "Page Viewed at least 10 times in 30
+    // days", so each new page view is decided from the newest 11 hits, not all of them.
+    const heavyBatches = quick ? 20 : 40;
+    const heavyMs: number[] = [];
+    for (let b = 0; b < heavyBatches; b++) {
+      const batch = Array.from({ length: BATCH }, (_, i) => ({
+        type: "track",
+        userId: "user-heavy",
+        event: "Page Viewed",
+        messageId: `heavy-${b}-${i}`,
+        properties: {},
+      }));
+      const started = performance.now();
+      await post("/v1/batch", { batch });
+      heavyMs.push(performance.now() - started);
+    }
+    const heavyRate = (ms: number[]) => (ms.length * BATCH) / (ms.reduce((a, b) => a + b, 0) / 1000);
+    const heavyFirst = heavyRate(heavyMs.slice(0, 4));
+    const heavyLast = heavyRate(heavyMs.slice(-4));
     await app.close();
     // What the segments cost in rows: everything the run wrote besides its events.
     const written = (sql: string) => Number(store.raw.prepare(sql).pluck().get(business.businessId));
@@ -172,14 +192,17 @@ const bench: Benchmark = async ({ quick, log }) => {
         "profile change → membership event p50 ms (idle)": idle.p50,
         "profile change → membership event p99 ms (idle)": idle.p99,
         "profile change → membership event p99 ms (under load)": loaded?.p99 ?? Number.NaN,
+        [`one customer's events/s after ${(heavyBatches - 4) * BATCH} of its own`]: Math.round(heavyLast),
       },
       baselines: {
         "raw insert of the run's event rows alone, events/s": Math.round(rawEvents),
         "raw insert of every row the run wrote, events/s": Math.round(rawEvery),
+        "one customer's first 2,000 events/s": Math.round(heavyFirst),
       },
       ratios: {
         "ingest / raw insert of the event rows alone": rate / rawEvents,
         "ingest / raw insert of every row written": rate / rawEvery,
+        "one customer's events/s, long history / first events": heavyLast / heavyFirst,
       },
       notes: [
         `${total} messages (90% track, 10% identify) over ${customers} customers, batches of ${BATCH}, ${CONCURRENCY} requests in flight, loopback HTTP from a load process of its own`,

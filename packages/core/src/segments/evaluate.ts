@@ -41,6 +41,8 @@ export interface EvaluationContext {
   /**
    * How many of this customer's events match the selector behind `key`
    * (see `eventConditionKey`) with timestamp ≥ `sinceMs`, or ever when `sinceMs` is null.
+   * A count may stop above the largest `count` a condition on that key compares it with: every
+   * comparison then decides as with the exact count.
    */
   countEvents(key: string, sinceMs: number | null): number;
   /** Is this customer currently a member of `segmentId`? */

@@ -124,19 +124,26 @@ export function kyselyWriter(db: Kysely<Database>, businessId: string): Customer
         .onConflict((oc) => oc.doNothing())
         .execute();
     },
-    async countHits(customerId, counter, sinces) {
+    async countHits(customerId, counter, sinces, cap) {
       const bounds = sinces.map((since) => since ?? Number.MIN_SAFE_INTEGER);
-      const row = (await db
+      // The newest `cap` hits of the widest window: each narrower window's hits are the newest.
+      const newest = db
         .selectFrom("event_hits")
+        .select("timestamp")
+        .where("business_id", "=", businessId)
+        .where("customer_id", "=", customerId)
+        .where("counter", "=", counter)
+        .where("timestamp", ">=", Math.min(...bounds))
+        .orderBy("timestamp", "desc")
+        .limit(cap)
+        .as("h");
+      const row = (await db
+        .selectFrom(newest)
         .select(
           bounds.map((bound, i) =>
             sql<number>`coalesce(sum(case when timestamp >= ${bound} then 1 else 0 end), 0)`.as(`w${i}`),
           ),
         )
-        .where("business_id", "=", businessId)
-        .where("customer_id", "=", customerId)
-        .where("counter", "=", counter)
-        .where("timestamp", ">=", Math.min(...bounds))
         .executeTakeFirstOrThrow()) as Record<string, unknown>;
       return bounds.map((_, i) => Number(row[`w${i}`]));
     },

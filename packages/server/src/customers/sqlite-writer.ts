@@ -61,7 +61,7 @@ function prepare(raw: SQLite.Database) {
 }
 
 const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
-const counting = new WeakMap<SQLite.Database, Map<number, SQLite.Statement>>();
+const counting = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
 const purges = new WeakMap<SQLite.Database, Map<CustomerDataTable, SQLite.Statement>>();
 /** A bound below every timestamp: the window of an "ever" count. */
 const EVER = Number.MIN_SAFE_INTEGER;
@@ -86,13 +86,20 @@ function statementFor<K>(
   return statement;
 }
 
-/** Counts of one counter in `windows` windows, from one range scan starting at the widest. */
-function countHitsStatement(raw: SQLite.Database, windows: number): SQLite.Statement {
-  return statementFor(counting, raw, windows, () => {
+/**
+ * Counts of one counter in `windows` windows, over the newest `cap` hits of the widest: hits in
+ * a narrower window are the newest ones, so each count is exact up to the cap. The cap is
+ * written into the SQL (a rule's count plus one, so a handful of statements): bound as a
+ * parameter, SQLite planned the statement anew on every run, at three times the cost.
+ */
+function countHitsStatement(raw: SQLite.Database, windows: number, cap: number): SQLite.Statement {
+  if (!Number.isSafeInteger(cap) || cap < 1)
+    throw new Error(`a hit count cap must be a positive integer, not ${cap}`);
+  return statementFor(counting, raw, `${windows}:${cap}`, () => {
     const sums = Array.from({ length: windows }, () => "coalesce(sum(timestamp >= ?), 0)").join(", ");
     return raw
       .prepare(
-        `select ${sums} from event_hits where business_id = ? and customer_id = ? and counter = ? and timestamp >= ?`,
+        `select ${sums} from (select timestamp from event_hits where business_id = ? and customer_id = ? and counter = ? and timestamp >= ? order by timestamp desc limit ${cap})`,
       )
       .raw();
   });
@@ -160,9 +167,9 @@ export function sqliteWriter(raw: SQLite.Database, businessId: string): Customer
     async insertHit(customerId, counter, timestamp, eventId) {
       st.insertHit.run(businessId, customerId, counter, timestamp, eventId);
     },
-    async countHits(customerId, counter, sinces) {
+    async countHits(customerId, counter, sinces, cap) {
       const bounds = sinces.map((since) => since ?? EVER);
-      const row = countHitsStatement(raw, sinces.length).get(
+      const row = countHitsStatement(raw, sinces.length, cap).get(
         ...bounds,
         businessId,
         customerId,

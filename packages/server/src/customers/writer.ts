@@ -45,9 +45,17 @@ export interface CustomerWriter {
   insertHit(customerId: string, counter: string, timestamp: number, eventId: string): Promise<void>;
   /**
    * Hits of `counter` for the customer in each window — timestamp ≥ since, every hit when
-   * since is null — one count per entry of `sinces`, read in one index range scan.
+   * since is null — one count per entry of `sinces`, exact up to `cap`: one index range scan
+   * reads only the newest `cap` hits, so a customer with a long history costs what the rules
+   * ask ("at least 3 times" needs to see 4 hits at most), not what the customer did. A count
+   * of `cap` means "cap or more".
    */
-  countHits(customerId: string, counter: string, sinces: readonly (number | null)[]): Promise<number[]>;
+  countHits(
+    customerId: string,
+    counter: string,
+    sinces: readonly (number | null)[],
+    cap: number,
+  ): Promise<number[]>;
   memberships(customerId: string): Promise<Set<string>>;
   /** Adds a member and appends `joined` to the membership log. */
   join(segmentId: string, customerId: string, at: number): Promise<void>;

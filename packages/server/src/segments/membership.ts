@@ -33,22 +33,25 @@ export async function reevaluateCustomer(
   const delta: MembershipDelta = { joined: [], left: [] };
   if (segmentIds.length === 0) return delta;
   const members = await w.memberships(customer.id);
-  // Every window a rule asks of a counter, so each counter is read once for all of them.
-  const windows = new Map<string, { key: string; sinces: Set<number | null> }>();
+  // Every window a rule asks of a counter, so each counter is read once for all of them, and
+  // the most hits any of its conditions needs to see: a count above every threshold decides
+  // as the exact count would.
+  const windows = new Map<string, { key: string; sinces: Set<number | null>; cap: number }>();
   for (const id of segmentIds) {
     const rule = catalog.segments.get(id)?.rule;
     if (!rule) continue;
     for (const need of eventNeeds(rule)) {
       const since = windowStart(need.withinDays, now);
-      const entry = windows.get(need.counter) ?? { key: need.key, sinces: new Set() };
+      const entry = windows.get(need.counter) ?? { key: need.key, sinces: new Set(), cap: 0 };
       entry.sinces.add(since);
+      entry.cap = Math.max(entry.cap, need.selector.count + 1);
       windows.set(need.counter, entry);
     }
   }
   const counts = new Map<string, number>();
-  for (const [counter, { key, sinces }] of windows) {
+  for (const [counter, { key, sinces, cap }] of windows) {
     const list = [...sinces];
-    const found = await w.countHits(customer.id, counter, list);
+    const found = await w.countHits(customer.id, counter, list, cap);
     for (const [i, since] of list.entries()) counts.set(`${key}\u0000${since}`, found[i]!);
   }
   const facts = factsOf(customer);
