@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Resources } from "../resources";
 import { DefinitionCache } from "./definitions";
 import { consumeMemberships } from "./membership-consumer";
-import { runDue } from "./run-due";
+import { type RunDueResult, runDue } from "./run-due";
 import { listenForWork, notifyWork } from "./signals";
 
 /** Sends due outbox deliveries; the dispatcher provides it. Returns how many it handled. */
@@ -11,6 +11,8 @@ export type Dispatch = (r: Resources) => Promise<number>;
 export interface EngineOptions {
   /** Work items per transaction. */
   batchSize?: number;
+  /** Transactions of due work in flight at once (default: 4 on PostgreSQL, 1 on SQLite). */
+  lanes?: number;
   /** Longest sleep between polls when nothing signals. */
   idleMs?: number;
   dispatch?: Dispatch;
@@ -39,7 +41,10 @@ export async function settle(
   for (;;) {
     report.rounds++;
     const memberships = await consumeMemberships(r, { limit: 1_000 });
-    const { processed, queued } = await runDue(r, definitions, { limit: options.batchSize ?? 1_000 });
+    const { processed, queued } = await runDueLanes(r, definitions, {
+      limit: options.batchSize ?? 1_000,
+      lanes: options.lanes ?? defaultLanes(r),
+    });
     if (queued > 0) options.onQueued?.();
     const deliveries = options.dispatch ? await options.dispatch(r) : 0;
     report.memberships += memberships;
@@ -47,6 +52,45 @@ export async function settle(
     report.deliveries += deliveries;
     if (memberships + processed + deliveries === 0) return report;
   }
+}
+
+/**
+ * PostgreSQL runs several batches at once: while one waits on the server, another runs its
+ * steps. SQLite has one writer, so one lane.
+ */
+export function defaultLanes(r: Resources): number {
+  return r.store.dialect === "postgres" ? 4 : 1;
+}
+
+/**
+ * `lanes` runDue transactions at once, each claiming the due work of its own share of the
+ * customers (so lanes never step the same enrollment together). A lane that fails rolls back
+ * alone and its items stay due for the next round; the first failure is thrown once every
+ * lane has finished, so the caller still hears of it.
+ */
+export async function runDueLanes(
+  r: Resources,
+  definitions: DefinitionCache,
+  options: { limit: number; lanes: number },
+): Promise<RunDueResult & { transactions: number }> {
+  const of = Math.max(1, options.lanes);
+  const lanes = Array.from({ length: of }, (_, index) =>
+    runDue(r, definitions, { limit: options.limit, lane: { index, of } }),
+  );
+  const total = { processed: 0, nodes: 0, queued: 0, transactions: 0 };
+  let failure: { error: unknown } | undefined;
+  for (const lane of await Promise.allSettled(lanes)) {
+    if (lane.status === "rejected") {
+      failure ??= { error: lane.reason };
+      continue;
+    }
+    if (lane.value.processed > 0) total.transactions++;
+    total.processed += lane.value.processed;
+    total.nodes += lane.value.nodes;
+    total.queued += lane.value.queued;
+  }
+  if (failure) throw failure.error;
+  return total;
 }
 
 /**

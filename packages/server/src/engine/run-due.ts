@@ -1,4 +1,5 @@
 import { type EnrollmentInput, newEnrollment, splitSegmentIds, step } from "@journeys/core";
+import { sql } from "kysely";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
 import type { EnrollmentsTable } from "../store/schema";
@@ -6,6 +7,15 @@ import { BatchWrites, enrollmentRow, fromRow, loadBatch, loadMemberships, type W
 import type { DefinitionCache } from "./definitions";
 
 export { fromRow } from "./batch";
+
+/**
+ * One of `of` concurrent claimers in a process: it takes only the work of its share of the
+ * customers, so two lanes never step the same enrollment at once.
+ */
+export interface Lane {
+  index: number;
+  of: number;
+}
 
 export interface RunDueResult {
   /** Work items taken from the queue (each one interpreter call, or a no-op). */
@@ -28,9 +38,10 @@ export interface RunDueResult {
 export async function runDue(
   r: Resources,
   definitions: DefinitionCache,
-  options: { limit: number; now?: number },
+  options: { limit: number; now?: number; lane?: Lane },
 ): Promise<RunDueResult> {
   const now = options.now ?? r.clock.now();
+  const lane = options.lane;
   return r.store.db.transaction().execute(async (trx) => {
     let claim = trx
       .selectFrom("engine_work")
@@ -40,6 +51,10 @@ export async function runDue(
       .orderBy("id")
       .limit(options.limit);
     if (r.store.dialect === "postgres") claim = claim.forUpdate().skipLocked();
+    if (lane && lane.of > 1) {
+      if (r.store.dialect !== "postgres") throw new Error("lanes need PostgreSQL: SQLite has one writer");
+      claim = claim.where(sql<boolean>`(hashtext(customer_id) & 2147483647) % ${lane.of} = ${lane.index}`);
+    }
     const work = (await claim.execute()) as Work[];
     const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0 };
     const byBusiness = new Map<string, Work[]>();

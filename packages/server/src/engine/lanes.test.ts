@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createBusinessWithOwner } from "../accounts/bootstrap";
+import { ManualClock } from "../clock";
+import { activateJourney } from "../journeys/lifecycle";
+import { createJourney } from "../journeys/service";
+import { writeJson } from "../store/json";
+import { DIALECTS } from "../testing/dialects";
+import { useStore } from "../testing/use-store";
+import { DefinitionCache } from "./definitions";
+import { runDueLanes } from "./loop";
+
+const T0 = Date.UTC(2026, 0, 5, 9);
+const CUSTOMERS = 10;
+const LIMIT = 10;
+const LANES = 4;
+
+for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
+  describe(`[${dialect.name}] engine lanes`, { skip: dialect.skip }, () => {
+    const ctx = useStore(dialect, { clock: () => new ManualClock(T0) });
+
+    it("gives each lane its own customers, so lanes never step one enrollment together", async () => {
+      const r = ctx.resources;
+      const { businessId } = await createBusinessWithOwner(r, {
+        name: "Lanes",
+        plan: "enterprise",
+        ownerEmail: "lanes@example.com",
+      });
+      const db = ctx.store.db;
+      await db
+        .insertInto("templates")
+        .values({
+          business_id: businessId,
+          id: "tpl_hi",
+          name: "Hi",
+          channel: "email",
+          content: writeJson({ subject: "Hi", body: "<p>Hi</p>" }),
+          transactional: 0,
+          created_at: T0,
+          updated_at: T0,
+        })
+        .execute();
+      await db
+        .insertInto("channels")
+        .values({
+          business_id: businessId,
+          channel: "email",
+          provider: "smtp",
+          config: writeJson({ host: "127.0.0.1", port: 2525, from: "a@example.com" }),
+          updated_at: T0,
+        })
+        .execute();
+      const customers = Array.from({ length: CUSTOMERS }, (_, i) => `cus_lane${i}`);
+      await db
+        .insertInto("customers")
+        .values(
+          customers.map((id) => ({
+            business_id: businessId,
+            id,
+            user_id: id,
+            email: `${id}@example.com`,
+            phone: null,
+            timezone: null,
+            locale: null,
+            attributes: writeJson({}),
+            subscriptions: writeJson({ channels: { email: "subscribed" } }),
+            addresses: writeJson({}),
+            created_at: T0,
+            updated_at: T0,
+          })),
+        )
+        .execute();
+      const journey = await createJourney(r, businessId, {
+        name: "Signed up",
+        trigger: { type: "event", event: "Signed Up" },
+        start: "hi",
+        nodes: { hi: { type: "message", channel: "email", templateId: "tpl_hi", next: null } },
+      });
+      await activateJourney(r, businessId, journey.id);
+      // The event fired four times for every customer. Claimed in id order without lanes of
+      // their own, each batch of 10 would hold one entry of every customer, and four lanes
+      // would enroll each customer four times at once (the unique enrollment refuses three).
+      for (let copy = 0; copy < LANES; copy++) {
+        await db
+          .insertInto("engine_work")
+          .values(
+            customers.map((customerId) => ({
+              business_id: businessId,
+              kind: "enter",
+              journey_id: journey.id,
+              customer_id: customerId,
+              enrollment_id: null,
+              run_at: T0,
+              payload: null,
+              created_at: T0,
+            })),
+          )
+          .execute();
+      }
+
+      const definitions = new DefinitionCache();
+      let processed = 0;
+      for (;;) {
+        const round = await runDueLanes(r, definitions, { limit: LIMIT, lanes: LANES });
+        if (round.processed === 0) break;
+        processed += round.processed;
+      }
+      assert.equal(processed, CUSTOMERS * LANES);
+      const enrollments = await db
+        .selectFrom("enrollments")
+        .select("customer_id")
+        .where("journey_id", "=", journey.id)
+        .execute();
+      assert.deepEqual(enrollments.map((e) => e.customer_id).sort(), [...customers].sort());
+      const deliveries = await db
+        .selectFrom("deliveries")
+        .select("customer_id")
+        .where("journey_id", "=", journey.id)
+        .execute();
+      assert.equal(deliveries.length, CUSTOMERS);
+    });
+  });
+}
