@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import SQLite from "better-sqlite3";
 import pg from "pg";
 import { runCli } from "./process";
 
@@ -103,4 +105,30 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
   const url = new URL(pgUrl);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
+}
+
+/**
+ * Rows of one query, read straight from a server's store — for checks the API does not answer
+ * (every stored event, the membership log). `$1`, `$2`… are the parameters on both stores.
+ */
+export async function queryStore<Row>(
+  store: { dialect: "sqlite"; dataDir: string } | { dialect: "postgres"; url: string },
+  text: string,
+  params: unknown[],
+): Promise<Row[]> {
+  if (store.dialect === "sqlite") {
+    const db = new SQLite(join(store.dataDir, "journeys.db"), { readonly: true });
+    try {
+      return db.prepare(text.replace(/\$\d+/g, "?")).all(...params) as Row[];
+    } finally {
+      db.close();
+    }
+  }
+  const db = new pg.Client({ connectionString: store.url });
+  await db.connect();
+  try {
+    return (await db.query(text, params)).rows as Row[];
+  } finally {
+    await db.end();
+  }
 }

@@ -4,9 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import SQLite from "better-sqlite3";
-import pg from "pg";
-import { type Business, client, createBusiness, createPgDatabase, PG_SKIP } from "./harness";
+import { type Business, client, createBusiness, createPgDatabase, PG_SKIP, queryStore } from "./harness";
 import { freePort, startCli, waitForOk } from "./process";
 
 /**
@@ -183,7 +181,17 @@ for (const store of STORES) {
 
       // Nothing lost, nothing twice.
       const ids = load.messages.map((m) => m.messageId);
-      const stored = await storedMessageIds(store.name, dataDir, databaseUrl, business.businessId);
+      const where =
+        store.name === "sqlite"
+          ? { dialect: "sqlite" as const, dataDir }
+          : { dialect: "postgres" as const, url: databaseUrl };
+      const stored = (
+        await queryStore<{ message_id: string }>(
+          where,
+          "select message_id from events where business_id = $1",
+          [business.businessId],
+        )
+      ).map((row) => row.message_id);
       assert.equal(stored.length, ids.length, "one stored event per message");
       assert.deepEqual(new Set(stored), new Set(ids));
 
@@ -196,7 +204,15 @@ for (const store of STORES) {
         rule: { ...buyersRule, where: [{ property: "total", op: "gte", value: 0 }] },
       });
       assert.equal(fromEvents.count, load.buyers.size, "preview from the stored events");
-      const log = await membershipLog(store.name, dataDir, databaseUrl, business.businessId);
+      const log = new Map(
+        (
+          await queryStore<{ segment_id: string; n: number | string }>(
+            where,
+            "select segment_id, sum(case when change = 'joined' then 1 else -1 end) as n from membership_events where business_id = $1 group by segment_id",
+            [business.businessId],
+          )
+        ).map((row) => [row.segment_id, Number(row.n)]),
+      );
       assert.equal(log.get(buyers.id), load.buyers.size, "joined minus left, Buyers");
       assert.equal(log.get(pro.id), load.pro.size, "joined minus left, Pro");
 
@@ -207,58 +223,4 @@ for (const store of STORES) {
       );
     });
   });
-}
-
-/** The messageIds of every stored event of the business, read straight from the store. */
-async function storedMessageIds(
-  dialect: string,
-  dataDir: string,
-  databaseUrl: string,
-  businessId: string,
-): Promise<string[]> {
-  const sqlText = "select message_id from events where business_id = $1";
-  if (dialect === "sqlite") {
-    const db = new SQLite(join(dataDir, "journeys.db"), { readonly: true });
-    try {
-      return db.prepare(sqlText.replace("$1", "?")).pluck().all(businessId) as string[];
-    } finally {
-      db.close();
-    }
-  }
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    return (await db.query(sqlText, [businessId])).rows.map((row) => row.message_id as string);
-  } finally {
-    await db.end();
-  }
-}
-
-/** Per segment: joined minus left in the membership log. */
-async function membershipLog(
-  dialect: string,
-  dataDir: string,
-  databaseUrl: string,
-  businessId: string,
-): Promise<Map<string, number>> {
-  const sqlText =
-    "select segment_id, sum(case when change = 'joined' then 1 else -1 end) as n from membership_events where business_id = $1 group by segment_id";
-  let rows: { segment_id: string; n: number | string }[];
-  if (dialect === "sqlite") {
-    const db = new SQLite(join(dataDir, "journeys.db"), { readonly: true });
-    try {
-      rows = db.prepare(sqlText.replace("$1", "?")).all(businessId) as typeof rows;
-    } finally {
-      db.close();
-    }
-  } else {
-    const db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
-    try {
-      rows = (await db.query(sqlText, [businessId])).rows;
-    } finally {
-      await db.end();
-    }
-  }
-  return new Map(rows.map((row) => [row.segment_id, Number(row.n)]));
 }

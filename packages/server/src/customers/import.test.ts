@@ -260,5 +260,67 @@ for (const dialect of DIALECTS) {
       assert.equal(json.statusCode, 400);
       assert.equal(json.json().error.code, "unsupported_media_type");
     });
+
+    it("lists imports newest first, and still reads rejected rows recorded in the report", async () => {
+      const first = (await importCsv("email\nlist-1@example.com\nnot-an-email\n", {}, ctx.alpha)).json();
+      const second = (await importCsv("email\nlist-2@example.com\n", {}, ctx.alpha)).json();
+      const list = async (query: string) =>
+        (
+          await ctx.app.inject({
+            url: `/api/v1/businesses/${ctx.alpha.businessId}/customers/imports${query}`,
+            headers: bearer(ctx.alpha.apiKey),
+          })
+        ).json();
+      const all = await list("");
+      assert.deepEqual(
+        all.data
+          .slice(0, 2)
+          .map((i: { id: string; status: string; accepted: number; rejectedRows: number }) => [
+            i.id,
+            i.status,
+            i.accepted,
+            i.rejectedRows,
+          ]),
+        [
+          [second.id, "completed", 1, 0],
+          [first.id, "completed", 1, 1],
+        ],
+      );
+      assert.equal(all.data[0].rejected, undefined, "the list leaves each rejected row to the import");
+      assert.deepEqual(
+        (await list("?limit=1")).data.map((i: { id: string }) => i.id),
+        [second.id],
+      );
+
+      // An import recorded before rejected rows had a table of their own kept them in its report.
+      await ctx.store.db
+        .insertInto("customer_imports")
+        .values({
+          business_id: ctx.alpha.businessId,
+          id: "imp_legacy",
+          status: "completed",
+          total_rows: 2,
+          accepted: 1,
+          rejected: 1,
+          report: writeJson({
+            created: 1,
+            updated: 0,
+            skipped: 0,
+            onDuplicate: "update",
+            rejected: [{ row: 3, code: "invalid_email", reason: "not an email" }],
+          }),
+          created_at: 1,
+          finished_at: 2,
+          updated_at: null,
+        })
+        .execute();
+      const legacy = await ctx.app.inject({
+        url: `/api/v1/businesses/${ctx.alpha.businessId}/customers/imports/imp_legacy`,
+        headers: bearer(ctx.alpha.apiKey),
+      });
+      assert.equal(legacy.statusCode, 200, legacy.body);
+      assert.deepEqual(legacy.json().rejected, [{ row: 3, code: "invalid_email", reason: "not an email" }]);
+      assert.equal(legacy.json().status, "completed");
+    });
   });
 }

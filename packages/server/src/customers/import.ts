@@ -2,9 +2,11 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JourneysError, notFound } from "../errors";
+import type { Kysely } from "kysely";
+import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
-import { readJson, writeJson } from "../store/json";
+import { writeJson } from "../store/json";
+import type { Database } from "../store/schema";
 import { CsvError, parseCsv } from "./csv";
 import { type ColumnMapping, type ColumnTarget, planColumns, rowToPatch } from "./import-columns";
 import { normaliseEmail } from "./profile";
@@ -185,16 +187,30 @@ async function apply(
     createdAt: r.clock.now(),
     finishedAt: null,
   };
-  await r.store.db.insertInto("customer_imports").values(importRow(businessId, result)).execute();
+  await r.store.db
+    .insertInto("customer_imports")
+    .values(importRow(businessId, result, result.createdAt))
+    .execute();
   try {
     let batch: Row[] = [];
     let number = 0;
     const flush = async () => {
       const rows = batch;
       batch = [];
-      const tally = await withProfileWrites(r, businessId, async (w, ctx) => {
+      // The batch's rows, its rejections and the import's new counts commit together: a server
+      // killed mid-import leaves a record that says exactly what was applied.
+      const tally = await withProfileWrites(r, businessId, async (w, ctx, db) => {
         const t: Tally = { accepted: 0, created: 0, updated: 0, skipped: 0, rejected: [] };
         for (const row of rows) await applyRow(w, ctx, plan, row, options.onDuplicate, t);
+        const progress = { ...result, rejected: [...result.rejected, ...t.rejected] };
+        for (const key of ["accepted", "created", "updated", "skipped"] as const) progress[key] += t[key];
+        if (t.rejected.length > 0) {
+          await db
+            .insertInto("customer_import_rejections")
+            .values(t.rejected.map((x) => ({ business_id: businessId, import_id: result.id, ...x })))
+            .execute();
+        }
+        await saveImport(db, businessId, progress, ctx.now);
         return t;
       });
       result.accepted += tally.accepted;
@@ -218,15 +234,20 @@ async function apply(
     throw error;
   } finally {
     result.finishedAt = r.clock.now();
-    const { business_id, id, ...rest } = importRow(businessId, result);
-    await r.store.db
-      .updateTable("customer_imports")
-      .set(rest)
-      .where("business_id", "=", business_id)
-      .where("id", "=", id)
-      .execute();
+    await saveImport(r.store.db, businessId, result, result.finishedAt);
   }
   return result;
+}
+
+/** Writes the import's status and counts (its rejected rows are written batch by batch). */
+async function saveImport(db: Kysely<Database>, businessId: string, i: CustomerImport, at: number) {
+  const { business_id, id, ...rest } = importRow(businessId, i, at);
+  await db
+    .updateTable("customer_imports")
+    .set(rest)
+    .where("business_id", "=", business_id)
+    .where("id", "=", id)
+    .execute();
 }
 
 /**
@@ -278,7 +299,7 @@ async function applyRow(
   }
 }
 
-function importRow(businessId: string, i: CustomerImport) {
+function importRow(businessId: string, i: CustomerImport, updatedAt: number) {
   const { id, status, totalRows, accepted, rejected, createdAt, finishedAt, ...report } = i;
   return {
     business_id: businessId,
@@ -287,31 +308,9 @@ function importRow(businessId: string, i: CustomerImport) {
     total_rows: totalRows,
     accepted,
     rejected: rejected.length,
-    report: writeJson({ ...report, rejected }),
+    report: writeJson(report),
     created_at: createdAt,
     finished_at: finishedAt,
-  };
-}
-
-/** An import as recorded; 404 when the business has none with that id. */
-export async function getImport(r: Resources, businessId: string, importId: string): Promise<CustomerImport> {
-  const row = await r.store.db
-    .selectFrom("customer_imports")
-    .selectAll()
-    .where("business_id", "=", businessId)
-    .where("id", "=", importId)
-    .executeTakeFirst();
-  if (!row) throw notFound("import");
-  const report = readJson<
-    Omit<CustomerImport, "id" | "status" | "totalRows" | "accepted" | "createdAt" | "finishedAt">
-  >(row.report);
-  return {
-    ...report,
-    id: row.id,
-    status: row.status as CustomerImport["status"],
-    totalRows: Number(row.total_rows),
-    accepted: Number(row.accepted),
-    createdAt: Number(row.created_at),
-    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+    updated_at: updatedAt,
   };
 }

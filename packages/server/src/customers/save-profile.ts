@@ -1,10 +1,12 @@
 import { affectedSegments, checkLimit, type PlanId } from "@journeys/core";
+import type { Kysely } from "kysely";
 import { type Business, getBusiness } from "../accounts/businesses";
 import { JourneysError } from "../errors";
 import type { IdGenerator } from "../ids";
 import type { Resources } from "../resources";
 import type { SegmentCatalog } from "../segments/catalog";
 import { type MembershipDelta, reevaluateCustomer } from "../segments/membership";
+import type { Database } from "../store/schema";
 import type { Customer } from "./customer";
 import { applyProfilePatch, blankCustomer, type ProfilePatch } from "./profile";
 import { identityHashes } from "./suppression";
@@ -145,22 +147,26 @@ export async function saveProfile(
 /**
  * One transaction of profile writes for a business: loads the business and its segment
  * catalog first (outside the transaction: on SQLite it holds the only connection), then runs
- * `work` with a writer and a fresh context.
+ * `work` with a writer, a fresh context, and `db` for other queries in the same transaction.
  */
 export async function withProfileWrites<T>(
   r: Resources,
   businessId: string,
-  work: (w: CustomerWriter, ctx: SaveProfileContext) => Promise<T>,
+  work: (w: CustomerWriter, ctx: SaveProfileContext, db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   const business = await getBusiness(r, businessId);
   const catalog = await r.catalogs.get(r.store.db, businessId);
-  return withCustomerWriter(r.store, businessId, (w) =>
-    work(w, {
-      business,
-      catalog,
-      newId: r.newId,
-      now: r.clock.now(),
-      allowance: new CustomerAllowance(w, business.plan),
-    }),
+  return withCustomerWriter(r.store, businessId, (w, db) =>
+    work(
+      w,
+      {
+        business,
+        catalog,
+        newId: r.newId,
+        now: r.clock.now(),
+        allowance: new CustomerAllowance(w, business.plan),
+      },
+      db,
+    ),
   );
 }

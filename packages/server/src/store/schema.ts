@@ -157,6 +157,17 @@ export interface CustomerImportsTable {
   report: unknown;
   created_at: number;
   finished_at: number | null;
+  /** When the last batch committed (null for imports recorded before migration 0006). */
+  updated_at: number | null;
+}
+
+export interface CustomerImportRejectionsTable {
+  business_id: string;
+  import_id: string;
+  /** The spreadsheet row: the header is row 1. */
+  row: number;
+  code: string;
+  reason: string;
 }
 
 export interface TemplatesTable {
@@ -306,6 +317,7 @@ export interface Database {
   segment_sizes: SegmentSizesTable;
   suppressions: SuppressionsTable;
   customer_imports: CustomerImportsTable;
+  customer_import_rejections: CustomerImportRejectionsTable;
   templates: TemplatesTable;
   channels: ChannelsTable;
   journeys: JourneysTable;

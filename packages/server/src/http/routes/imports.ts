@@ -1,8 +1,9 @@
 import { Readable } from "node:stream";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { fileTooLarge, getImport, IMPORT_LIMITS, importCustomers } from "../../customers/import";
+import { fileTooLarge, IMPORT_LIMITS, importCustomers } from "../../customers/import";
 import { parseMapping } from "../../customers/import-columns";
+import { getImport, listImports } from "../../customers/import-record";
 import { JourneysError } from "../../errors";
 import type { Resources } from "../../resources";
 import { businessAccess } from "../auth";
@@ -23,12 +24,19 @@ const ImportSchema = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
+const { rejected: _rejected, ...summaryFields } = ImportSchema.properties;
+const ImportSummarySchema = Type.Object({
+  ...summaryFields,
+  rejectedRows: Type.Number({ description: "Rows rejected; GET the import for each one and its reason." }),
+});
+
 const OnDuplicate = Type.Union([Type.Literal("update"), Type.Literal("skip")]);
 
 /**
  * CSV import of customers: `POST …/customers/imports` with a `text/csv` body (≤ 50 MB,
  * ≤ 50,000 rows), options in the query string or as headers (`x-import-mapping`,
- * `x-import-on-duplicate`); `GET …/customers/imports/{importId}` returns the recorded result.
+ * `x-import-on-duplicate`); `GET …/customers/imports/{importId}` returns the recorded result, and
+ * `GET …/customers/imports` the latest imports (newest first).
  */
 export function importRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -93,6 +101,22 @@ export function importRoutes(r: Resources): FastifyPluginAsyncTypebox {
         });
         return reply.code(201).send(result);
       },
+    );
+
+    app.get(
+      "/:businessId/customers/imports",
+      {
+        schema: {
+          tags,
+          security: businessSecurity,
+          params: BusinessParams,
+          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
+          response: { 200: Type.Object({ data: Type.Array(ImportSummarySchema) }), ...businessErrors },
+        },
+      },
+      async (request) => ({
+        data: await listImports(r, request.params.businessId, request.query.limit ?? 20),
+      }),
     );
 
     app.get(

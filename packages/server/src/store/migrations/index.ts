@@ -5,6 +5,7 @@ import * as m0002 from "./0002_customers_events_segments";
 import * as m0003 from "./0003_journeys";
 import * as m0004 from "./0004_installation_secrets";
 import * as m0005 from "./0005_clustered_hits_and_members";
+import * as m0006 from "./0006_import_progress";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -19,4 +20,5 @@ export const MIGRATIONS: ReadonlyArray<{
   { name: "0003_journeys", up: m0003.up },
   { name: "0004_installation_secrets", up: m0004.up },
   { name: "0005_clustered_hits_and_members", up: m0005.up },
+  { name: "0006_import_progress", up: m0006.up },
 ];
