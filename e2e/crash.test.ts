@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import {
   HOUR,
   PG_SKIP,
 } from "./harness";
-import { freePort, startCli, waitForOk } from "./process";
+import { freePort, killServer, type Server, startServer } from "./process";
 import { type Receipt, type SmtpSink, startSmtpSink } from "./smtp-sink";
 
 /**
@@ -46,29 +45,18 @@ const STORES = [
   { name: "postgres", skip: PG_SKIP, senders: 2 },
 ];
 
-interface Sender {
-  port: number;
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
 for (const store of STORES) {
   describe(`[${store.name}] e2e: senders killed with SIGKILL while draining`, { skip: store.skip }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), "journeys-crash-"));
     let sink: SmtpSink;
     let env: NodeJS.ProcessEnv = {};
     let business: Business;
-    let apiProcess: Sender | undefined;
-    const senders: Sender[] = [];
+    let apiProcess: Server | undefined;
+    const senders: Server[] = [];
     let dropDatabase = async () => {};
     let virtualNow = 0;
 
-    const spawn = async (args: string[], port: number): Promise<Sender> => {
-      const { child } = startCli(args, { ...env, PORT: String(port) });
-      const exited = new Promise((resolve) => child.on("exit", resolve));
-      await waitForOk(`http://127.0.0.1:${port}/readyz`, 20_000);
-      return { port, child, exited };
-    };
+    const spawn = (args: string[], port: number) => startServer(args, env, port);
     const http = (port: number) => client(`http://127.0.0.1:${port}`, business);
     const startSender = async (port: number) => {
       const sender = await spawn(["start", "--no-demo"], port);
@@ -116,8 +104,7 @@ for (const store of STORES) {
         const victim = senders[index]!;
         const busy = (sink.receipts.at(-1)?.at ?? 0) > Date.now() - 300;
         kills.push({ phase, at: Date.now(), busy });
-        victim.child.kill("SIGKILL");
-        await victim.exited;
+        await killServer(victim);
         senders[index] = await startSender(victim.port);
       }
     };
@@ -194,8 +181,7 @@ for (const store of STORES) {
     after(async () => {
       for (const running of [...senders, apiProcess]) {
         if (!running) continue;
-        running.child.kill("SIGKILL");
-        await running.exited;
+        await killServer(running);
       }
       await sink?.close();
       await dropDatabase();

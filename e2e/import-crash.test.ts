@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import {
   PG_SKIP,
   queryStore,
 } from "./harness";
-import { freePort, startCli, waitForOk } from "./process";
+import { freePort, killServer, type Server, startServer } from "./process";
 
 /**
  * A CSV import cut off by `kill -9`: the record of the import must say what was applied — its
@@ -46,13 +45,10 @@ for (const store of STORES) {
     let dropDatabase = async () => {};
     let databaseUrl = "";
     let port = 0;
-    let server: { child: ChildProcess; exited: Promise<unknown> } | undefined;
+    let server: Server | undefined;
 
     const start = async () => {
-      const { child } = startCli(["start", "--no-demo"], { ...env, PORT: String(port) });
-      const exited = new Promise((resolve) => child.on("exit", resolve));
-      await waitForOk(`http://127.0.0.1:${port}/readyz`, 20_000);
-      server = { child, exited };
+      server = await startServer(["start", "--no-demo"], env, port);
     };
 
     before(async () => {
@@ -75,8 +71,7 @@ for (const store of STORES) {
     });
 
     after(async () => {
-      server?.child.kill("SIGKILL");
-      await server?.exited;
+      if (server) await killServer(server);
       await dropDatabase();
       rmSync(dataDir, { recursive: true, force: true });
     });
@@ -100,8 +95,7 @@ for (const store of STORES) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       assert.ok(running && running.accepted > 0, "the import applied a batch");
-      server!.child.kill("SIGKILL");
-      await server!.exited;
+      await killServer(server!);
       assert.equal(await cutOff, "no answer");
       await start();
 

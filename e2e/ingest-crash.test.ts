@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Business, client, createBusiness, createPgDatabase, PG_SKIP, queryStore } from "./harness";
-import { freePort, startCli, waitForOk } from "./process";
+import { freePort, killServer, type Server, startServer } from "./process";
 
 /**
  * Durability of ingestion under `kill -9`: four clients send Segment batches as SDKs do — a
@@ -81,18 +80,13 @@ for (const store of STORES) {
     let databaseUrl = "";
     let dropDatabase = async () => {};
     let port = 0;
-    let server: { child: ChildProcess; exited: Promise<unknown> } | undefined;
+    let server: Server | undefined;
 
     const start = async () => {
-      const { child } = startCli(["start", "--no-demo"], { ...env, PORT: String(port) });
-      const exited = new Promise((resolve) => child.on("exit", resolve));
-      await waitForOk(`http://127.0.0.1:${port}/readyz`, 20_000);
-      server = { child, exited };
+      server = await startServer(["start", "--no-demo"], env, port);
     };
     const kill = async () => {
-      if (!server) return;
-      server.child.kill("SIGKILL");
-      await server.exited;
+      if (server) await killServer(server);
       server = undefined;
     };
 

@@ -58,3 +58,24 @@ export async function waitForOk(url: string, timeoutMs: number): Promise<void> {
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
 }
+
+/** A long-running journeys command listening on `port`. */
+export interface Server {
+  port: number;
+  child: ChildProcess;
+  exited: Promise<unknown>;
+}
+
+/** Starts a journeys command (e.g. `start --no-demo`) on `port`; resolves once /readyz answers. */
+export async function startServer(args: string[], env: NodeJS.ProcessEnv, port: number): Promise<Server> {
+  const { child } = startCli(args, { ...env, PORT: String(port) });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  await waitForOk(`http://127.0.0.1:${port}/readyz`, 20_000);
+  return { port, child, exited };
+}
+
+/** `kill -9`, and waits until the process is gone. */
+export async function killServer(server: Server): Promise<void> {
+  server.child.kill("SIGKILL");
+  await server.exited;
+}
