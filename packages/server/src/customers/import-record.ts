@@ -3,13 +3,10 @@ import { notFound } from "../errors";
 import type { Resources } from "../resources";
 import { readJson } from "../store/json";
 import type { CustomerImportsTable } from "../store/schema";
-import type { CustomerImport, RejectedRow } from "./import";
+import type { CustomerImport, ImportSummary, RejectedRow } from "./import";
 
 /** A running import with no batch committed for this long was cut off (its server stopped). */
 export const IMPORT_STALL_MS = 5 * 60_000;
-
-/** An import without its rejected rows, as the list shows it. */
-export type ImportSummary = Omit<CustomerImport, "rejected"> & { rejectedRows: number };
 
 /** An import as recorded, with every rejected row; 404 when the business has none with that id. */
 export async function getImport(r: Resources, businessId: string, importId: string): Promise<CustomerImport> {

@@ -60,6 +60,9 @@ export interface CustomerImport {
   error?: string;
 }
 
+/** An import without its rejected rows (`rejectedRows` counts them), as the list shows it. */
+export type ImportSummary = Omit<CustomerImport, "rejected"> & { rejectedRows: number };
+
 interface Row {
   number: number;
   fields: string[];
@@ -189,7 +192,7 @@ async function apply(
   };
   await r.store.db
     .insertInto("customer_imports")
-    .values(importRow(businessId, result, result.createdAt))
+    .values(importRow(businessId, summaryOf(result), result.createdAt))
     .execute();
   try {
     let batch: Row[] = [];
@@ -202,8 +205,9 @@ async function apply(
       const tally = await withProfileWrites(r, businessId, async (w, ctx, db) => {
         const t: Tally = { accepted: 0, created: 0, updated: 0, skipped: 0, rejected: [] };
         for (const row of rows) await applyRow(w, ctx, plan, row, options.onDuplicate, t);
-        const progress = { ...result, rejected: [...result.rejected, ...t.rejected] };
+        const progress = summaryOf(result);
         for (const key of ["accepted", "created", "updated", "skipped"] as const) progress[key] += t[key];
+        progress.rejectedRows += t.rejected.length;
         if (t.rejected.length > 0) {
           await db
             .insertInto("customer_import_rejections")
@@ -234,13 +238,17 @@ async function apply(
     throw error;
   } finally {
     result.finishedAt = r.clock.now();
-    await saveImport(r.store.db, businessId, result, result.finishedAt);
+    await saveImport(r.store.db, businessId, summaryOf(result), result.finishedAt);
   }
   return result;
 }
 
+function summaryOf({ rejected, ...rest }: CustomerImport): ImportSummary {
+  return { ...rest, rejectedRows: rejected.length };
+}
+
 /** Writes the import's status and counts (its rejected rows are written batch by batch). */
-async function saveImport(db: Kysely<Database>, businessId: string, i: CustomerImport, at: number) {
+async function saveImport(db: Kysely<Database>, businessId: string, i: ImportSummary, at: number) {
   const { business_id, id, ...rest } = importRow(businessId, i, at);
   await db
     .updateTable("customer_imports")
@@ -299,15 +307,15 @@ async function applyRow(
   }
 }
 
-function importRow(businessId: string, i: CustomerImport, updatedAt: number) {
-  const { id, status, totalRows, accepted, rejected, createdAt, finishedAt, ...report } = i;
+function importRow(businessId: string, i: ImportSummary, updatedAt: number) {
+  const { id, status, totalRows, accepted, rejectedRows, createdAt, finishedAt, ...report } = i;
   return {
     business_id: businessId,
     id,
     status,
     total_rows: totalRows,
     accepted,
-    rejected: rejected.length,
+    rejected: rejectedRows,
     report: writeJson(report),
     created_at: createdAt,
     finished_at: finishedAt,
