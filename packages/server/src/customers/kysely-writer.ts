@@ -22,9 +22,17 @@ export function customerRow(businessId: string, c: Customer): CustomersTable {
   };
 }
 
-/** The CustomerWriter over Kysely: PostgreSQL's, and the reference for SQLite's fast one. */
+/**
+ * The CustomerWriter over Kysely: PostgreSQL's, and the reference for SQLite's fast one.
+ *
+ * Every customer it reads is locked (`FOR UPDATE`) until the transaction ends. Many processes
+ * write one business at once on PostgreSQL: without the lock, two events of one customer in two
+ * transactions each counted only their own hit, and "at least twice" joined neither. With it,
+ * the second waits for the first to commit, then reads its row, hits and memberships.
+ */
 export function kyselyWriter(db: Kysely<Database>, businessId: string): CustomerWriter {
-  const customers = () => db.selectFrom("customers").selectAll().where("business_id", "=", businessId);
+  const customers = () =>
+    db.selectFrom("customers").selectAll().where("business_id", "=", businessId).forUpdate();
   const one = async (q: ReturnType<typeof customers>) => {
     const row = await q.executeTakeFirst();
     return row ? toCustomer(row) : null;

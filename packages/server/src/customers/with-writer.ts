@@ -8,9 +8,11 @@ import type { CustomerWriter } from "./writer";
 /**
  * Runs `work` in one transaction with the business's CustomerWriter, and commits only if it
  * resolves. On SQLite it holds Kysely's single connection for the duration (so no other query
- * can slip into the transaction) and takes the write lock at BEGIN IMMEDIATE; on PostgreSQL it
- * is an ordinary transaction. `db` runs other queries inside the same transaction (a query
- * through `store.db` would wait for the connection until this transaction ends).
+ * can slip into the transaction) and takes the write lock at BEGIN IMMEDIATE. On PostgreSQL,
+ * where many processes write at once, it shares the business row (segment edits lock it) and
+ * the writer locks each customer it reads, so writes to one customer take turns. `db` runs
+ * other queries inside the same transaction (a query through `store.db` would wait for the
+ * connection until this transaction ends).
  *
  * @example
  *   await withCustomerWriter(store, businessId, async (w) => { await w.insertEvent(event); });
@@ -21,7 +23,12 @@ export async function withCustomerWriter<T>(
   work: (writer: CustomerWriter, db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   if (store.dialect === "postgres") {
-    return store.db.transaction().execute((trx) => work(kyselyWriter(trx, businessId), trx));
+    return store.db.transaction().execute(async (trx) => {
+      // Shares the business row with other writers; segment edits, recomputes and sweeps lock it
+      // outright (see withSegmentTransaction), so they never interleave with profile writes.
+      await trx.selectFrom("businesses").select("id").where("id", "=", businessId).forShare().execute();
+      return work(kyselyWriter(trx, businessId), trx);
+    });
   }
   const raw = store.raw;
   return store.db.connection().execute(async (conn) => {

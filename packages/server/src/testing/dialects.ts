@@ -28,7 +28,11 @@ export interface TestDialect {
   open(): Promise<TestStore>;
 }
 
-export type TestStore = Store & { drop(): Promise<void> };
+export type TestStore = Store & {
+  drop(): Promise<void>;
+  /** PostgreSQL: another store on the same database, as a second process would open it. */
+  sibling?(): Promise<Store>;
+};
 
 const pgUrl = process.env.TEST_DATABASE_URL;
 if (!pgUrl && process.env.CI === "true") {
@@ -65,6 +69,7 @@ const postgres: TestDialect = {
     url.pathname = `/${name}`;
     const store = await openPostgresStore({ url: url.toString(), poolSize: 4 });
     return Object.assign(store, {
+      sibling: () => openPostgresStore({ url: url.toString(), poolSize: 4, migrate: false }),
       async drop() {
         await store.close();
         const client = new pg.Client({ connectionString: pgUrl });

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createBusinessWithOwner } from "../accounts/bootstrap";
+import { systemClock } from "../clock";
+import { newId } from "../ids";
+import type { Resources } from "../resources";
+import { SegmentCatalogs } from "../segments/catalog";
+import { DIALECTS } from "../testing/dialects";
+import { useStore } from "../testing/use-store";
+import { ingest } from "./ingest";
+
+const CUSTOMERS = 100;
+
+for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
+  describe(`[${dialect.name}] ingestion from two processes at once`, { skip: dialect.skip }, () => {
+    const ctx = useStore(dialect);
+
+    it("sees the other process's event of the same customer: at least twice, twice, joins", async () => {
+      const sibling = await ctx.store.sibling!();
+      try {
+        const here = ctx.resources;
+        const there: Resources = {
+          store: sibling,
+          clock: systemClock,
+          newId,
+          catalogs: new SegmentCatalogs(),
+        };
+        const { businessId } = await createBusinessWithOwner(here, {
+          name: "Two processes",
+          plan: "enterprise",
+          ownerEmail: "two@example.com",
+        });
+        const segmentId = newId("seg");
+        const now = Date.now();
+        await ctx.store.db
+          .insertInto("segments")
+          .values({
+            business_id: businessId,
+            id: segmentId,
+            name: "Viewed twice",
+            rule: JSON.stringify({ event: "Viewed", op: "atLeast", count: 2 }),
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        await ctx.store.db
+          .updateTable("businesses")
+          .set({ segments_version: 1 })
+          .where("id", "=", businessId)
+          .execute();
+        const users = Array.from({ length: CUSTOMERS }, (_, i) => `u${i}`);
+        for (const userId of users) {
+          await ingest(here, businessId, [
+            { type: "identify", userId, messageId: `id-${userId}`, traits: {} },
+          ]);
+        }
+        // Each customer's two views arrive at once, one in each process.
+        await Promise.all(
+          users.map((userId) =>
+            Promise.all([
+              ingest(here, businessId, [
+                { type: "track", userId, event: "Viewed", messageId: `a-${userId}` },
+              ]),
+              ingest(there, businessId, [
+                { type: "track", userId, event: "Viewed", messageId: `b-${userId}` },
+              ]),
+            ]),
+          ),
+        );
+        const members = await ctx.store.db
+          .selectFrom("segment_members")
+          .select("customer_id")
+          .where("business_id", "=", businessId)
+          .where("segment_id", "=", segmentId)
+          .execute();
+        assert.equal(members.length, CUSTOMERS, "every customer viewed twice is a member");
+      } finally {
+        await sibling.close();
+      }
+    });
+  });
+}
