@@ -6,6 +6,7 @@ import { activateJourney } from "../journeys/lifecycle";
 import { createJourney } from "../journeys/service";
 import { writeJson } from "../store/json";
 import { DIALECTS } from "../testing/dialects";
+import { emailSetUp } from "../testing/email-set-up";
 import { useStore } from "../testing/use-store";
 import { DefinitionCache } from "./definitions";
 import { runDueLanes } from "./loop";
@@ -27,29 +28,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         ownerEmail: "lanes@example.com",
       });
       const db = ctx.store.db;
-      await db
-        .insertInto("templates")
-        .values({
-          business_id: businessId,
-          id: "tpl_hi",
-          name: "Hi",
-          channel: "email",
-          content: writeJson({ subject: "Hi", body: "<p>Hi</p>" }),
-          transactional: 0,
-          created_at: T0,
-          updated_at: T0,
-        })
-        .execute();
-      await db
-        .insertInto("channels")
-        .values({
-          business_id: businessId,
-          channel: "email",
-          provider: "smtp",
-          config: writeJson({ host: "127.0.0.1", port: 2525, from: "a@example.com" }),
-          updated_at: T0,
-        })
-        .execute();
+      await emailSetUp(ctx.store, businessId, T0);
       const customers = Array.from({ length: CUSTOMERS }, (_, i) => `cus_lane${i}`);
       await db
         .insertInto("customers")

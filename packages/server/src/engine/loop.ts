@@ -1,7 +1,8 @@
+import { sql } from "kysely";
 import type { Logger } from "pino";
 import type { Resources } from "../resources";
 import { DefinitionCache } from "./definitions";
-import { consumeMemberships } from "./membership-consumer";
+import { consumeMemberships, membershipCursor } from "./membership-consumer";
 import { type RunDueResult, runDue } from "./run-due";
 import { listenForWork, notifyWork } from "./signals";
 
@@ -189,14 +190,16 @@ async function nothingDue(r: Resources): Promise<boolean> {
     .limit(1)
     .executeTakeFirst();
   if (delivery) return false;
-  const cursor = await db
-    .selectFrom("engine_cursors")
-    .select("position")
-    .where("name", "=", "membership_events")
-    .executeTakeFirst();
-  const newest = await db
+  const cursor = await membershipCursor(db);
+  const unread = await db
     .selectFrom("membership_events")
-    .select((eb) => eb.fn.max("seq").as("seq"))
+    .select("seq")
+    .where(
+      r.store.dialect === "postgres"
+        ? sql<boolean>`(txid, seq) > (${cursor.txid}, ${cursor.position})`
+        : sql<boolean>`seq > ${cursor.position}`,
+    )
+    .limit(1)
     .executeTakeFirst();
-  return Number(newest?.seq ?? 0) <= Number(cursor?.position ?? 0);
+  return unread === undefined;
 }

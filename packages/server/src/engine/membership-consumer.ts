@@ -1,46 +1,47 @@
+import { sql } from "kysely";
 import { storedDefinition } from "../journeys/journey";
 import type { Resources } from "../resources";
 
 type Db = Resources["store"]["db"];
 
 const CURSOR = "membership_events";
-/** On PostgreSQL a sequence number can commit after a higher one; wait this long for a gap. */
-const GAP_GRACE_MS = 2_000;
 
 /**
- * Reads the membership log (joined / left, in `seq` order) from where it last stopped and turns
- * it into engine work for segment-triggered journeys: `joined` → enter (active journeys only),
- * `left` → left_segment (active or paused: in-flight customers exit at once either way). The
- * cursor moves in the same transaction, so each log row becomes work exactly once.
+ * Reads the membership log (joined / left) from where it last stopped and turns it into engine
+ * work for segment-triggered journeys: `joined` → enter (active journeys only), `left` →
+ * left_segment (active or paused: in-flight customers exit at once either way). The cursor
+ * moves in the same transaction, so each log row becomes work exactly once.
+ *
+ * SQLite reads in `seq` order: one writer, so seq order is commit order. PostgreSQL reads in
+ * (txid, seq) order, and only rows of transactions older than every one still running: a seq
+ * taken by a long transaction commits after higher ones, and a seq cursor stepped over it.
  */
 export async function consumeMemberships(r: Resources, options: { limit: number }): Promise<number> {
+  const postgres = r.store.dialect === "postgres";
   return r.store.db.transaction().execute(async (trx) => {
-    const position = await lockCursor(trx, r.store.dialect === "postgres");
-    const events = await trx
-      .selectFrom("membership_events")
-      .selectAll()
-      .where("seq", ">", position)
-      .orderBy("seq")
-      .limit(options.limit)
-      .execute();
-    if (events.length === 0) return 0;
-
-    let last = position;
-    const usable: typeof events = [];
-    for (const event of events) {
-      const seq = Number(event.seq);
-      // A gap may be a transaction still committing: stop there unless it is old enough to be a rollback.
-      if (
-        r.store.dialect === "postgres" &&
-        seq !== last + 1 &&
-        Date.now() - Number(event.at) < GAP_GRACE_MS &&
-        last !== 0
-      )
-        break;
-      usable.push(event);
-      last = seq;
-    }
-    if (usable.length === 0) return 0;
+    // Every transaction below this id has ended. Read before this one takes an id of its own,
+    // so rows committed just now are not held back behind it.
+    const finishedBelow = postgres
+      ? Number(
+          (
+            await sql<{ xmin: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`.execute(
+              trx,
+            )
+          ).rows[0]!.xmin,
+        )
+      : 0;
+    const cursor = await lockCursor(trx, postgres);
+    let q = trx.selectFrom("membership_events").selectAll().limit(options.limit);
+    q = postgres
+      ? q
+          .where(sql<boolean>`(txid, seq) > (${cursor.txid}, ${cursor.position})`)
+          .where("txid", "<", finishedBelow)
+          .orderBy("txid")
+          .orderBy("seq")
+      : q.where("seq", ">", cursor.position).orderBy("seq");
+    const usable = await q.execute();
+    const last = usable.at(-1);
+    if (!last) return 0;
 
     const journeys = await segmentJourneys(trx, [...new Set(usable.map((e) => e.business_id))]);
     const now = r.clock.now();
@@ -65,20 +66,35 @@ export async function consumeMemberships(r: Resources, options: { limit: number 
         .insertInto("engine_work")
         .values(work.slice(i, i + 500))
         .execute();
-    await trx.updateTable("engine_cursors").set({ position: last }).where("name", "=", CURSOR).execute();
+    await trx
+      .updateTable("engine_cursors")
+      .set({ position: Number(last.seq), txid: Number(last.txid) })
+      .where("name", "=", CURSOR)
+      .execute();
     return usable.length;
   });
 }
 
-async function lockCursor(db: Db, postgres: boolean): Promise<number> {
+/** Where the log was last read to: (txid, seq) on PostgreSQL, seq on SQLite (txid 0). */
+export async function membershipCursor(db: Db): Promise<{ position: number; txid: number }> {
+  const row = await db
+    .selectFrom("engine_cursors")
+    .select(["position", "txid"])
+    .where("name", "=", CURSOR)
+    .executeTakeFirst();
+  return { position: Number(row?.position ?? 0), txid: Number(row?.txid ?? 0) };
+}
+
+async function lockCursor(db: Db, postgres: boolean): Promise<{ position: number; txid: number }> {
   await db
     .insertInto("engine_cursors")
     .values({ name: CURSOR, position: 0 })
     .onConflict((oc) => oc.column("name").doNothing())
     .execute();
-  let q = db.selectFrom("engine_cursors").select("position").where("name", "=", CURSOR);
+  let q = db.selectFrom("engine_cursors").select(["position", "txid"]).where("name", "=", CURSOR);
   if (postgres) q = q.forUpdate();
-  return Number((await q.executeTakeFirstOrThrow()).position);
+  const row = await q.executeTakeFirstOrThrow();
+  return { position: Number(row.position), txid: Number(row.txid) };
 }
 
 /** Active and paused segment-triggered journeys, by business and entry segment. */

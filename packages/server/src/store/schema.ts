@@ -131,6 +131,8 @@ export interface MembershipEventsTable {
   /** joined | left */
   change: string;
   at: number;
+  /** PostgreSQL: the writing transaction's id, so the log is read in commit order; SQLite: 0. */
+  txid: Generated<number>;
 }
 
 export interface SegmentSizesTable {
@@ -262,7 +264,10 @@ export interface EngineWorkTable {
 
 export interface EngineCursorsTable {
   name: string;
+  /** The last seq read. */
   position: number;
+  /** PostgreSQL: the txid of the last row read (the log is read in (txid, seq) order). */
+  txid: Generated<number>;
 }
 
 export interface DeliveriesTable {

@@ -6,6 +6,7 @@ import * as m0003 from "./0003_journeys";
 import * as m0004 from "./0004_installation_secrets";
 import * as m0005 from "./0005_clustered_hits_and_members";
 import * as m0006 from "./0006_import_progress";
+import * as m0007 from "./0007_membership_log_commit_order";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -21,4 +22,5 @@ export const MIGRATIONS: ReadonlyArray<{
   { name: "0004_installation_secrets", up: m0004.up },
   { name: "0005_clustered_hits_and_members", up: m0005.up },
   { name: "0006_import_progress", up: m0006.up },
+  { name: "0007_membership_log_commit_order", up: m0007.up },
 ];
