@@ -24,9 +24,10 @@ export async function withCustomerWriter<T>(
 ): Promise<T> {
   if (store.dialect === "postgres") {
     return store.db.transaction().execute(async (trx) => {
-      // Shares the business row with other writers; segment edits, recomputes and sweeps lock it
+      // A key-share lock on the business row: other profile writes and plain updates of the row
+      // (a plan change, a journey activation) go on; segment edits, recomputes and sweeps lock it
       // outright (see withSegmentTransaction), so they never interleave with profile writes.
-      await trx.selectFrom("businesses").select("id").where("id", "=", businessId).forShare().execute();
+      await trx.selectFrom("businesses").select("id").where("id", "=", businessId).forKeyShare().execute();
       return work(kyselyWriter(trx, businessId), trx);
     });
   }
