@@ -3,15 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  ADMIN_TOKEN,
-  type Business,
-  client,
-  createBusiness,
-  createPgDatabase,
-  HOUR,
-  PG_SKIP,
-} from "./harness";
+import { type Business, client, createBusiness, createPgDatabase, HOUR, PG_SKIP, testEnv } from "./harness";
 import { freePort, killServer, type Server, startServer } from "./process";
 import { type Receipt, type SmtpSink, startSmtpSink } from "./smtp-sink";
 
@@ -118,14 +110,7 @@ for (const store of STORES) {
         databaseUrl = database.url;
         dropDatabase = database.drop;
       }
-      env = {
-        JOURNEYS_DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        JOURNEYS_ENV: "test",
-        JOURNEYS_CLOCK: "manual",
-        JOURNEYS_ADMIN_TOKEN: ADMIN_TOKEN,
-        LOG_LEVEL: "fatal",
-      };
+      env = testEnv(dataDir, databaseUrl);
       business = await createBusiness(env);
       apiProcess = await spawn(["api"], await freePort());
       const api = http(apiProcess.port);

@@ -8,15 +8,7 @@ import {
   startTestSmtpServer,
   type TestSmtpServer,
 } from "../packages/server/src/channels/test-smtp-server";
-import {
-  ADMIN_TOKEN,
-  type Business,
-  client,
-  createBusiness,
-  createPgDatabase,
-  DAY,
-  PG_SKIP,
-} from "./harness";
+import { type Business, client, createBusiness, createPgDatabase, DAY, PG_SKIP, testEnv } from "./harness";
 import { freePort, startCli, waitForOk } from "./process";
 
 /**
@@ -63,12 +55,7 @@ for (const store of STORES) {
       }
       const port = await freePort();
       const env = {
-        JOURNEYS_DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        JOURNEYS_ENV: "test",
-        JOURNEYS_CLOCK: "manual",
-        JOURNEYS_ADMIN_TOKEN: ADMIN_TOKEN,
-        LOG_LEVEL: "warn",
+        ...testEnv(dataDir, databaseUrl, "warn"),
         PORT: String(port),
       };
       business = await createBusiness(env);

@@ -31,6 +31,21 @@ export interface Business {
   writeKey: string;
 }
 
+/**
+ * The environment of a server under test: its store (a data dir, or PostgreSQL when
+ * `databaseUrl` is set), the manual clock the admin API moves, and quiet logs.
+ */
+export function testEnv(dataDir: string, databaseUrl: string, logLevel = "fatal"): NodeJS.ProcessEnv {
+  return {
+    JOURNEYS_DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    JOURNEYS_ENV: "test",
+    JOURNEYS_CLOCK: "manual",
+    JOURNEYS_ADMIN_TOKEN: ADMIN_TOKEN,
+    LOG_LEVEL: logLevel,
+  };
+}
+
 /** `journeys admin create-business --json` on the store `env` points at. */
 export async function createBusiness(env: NodeJS.ProcessEnv, name = "Shop"): Promise<Business> {
   const { code, stdout, stderr } = await runCli(

@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
-  ADMIN_TOKEN,
   type Business,
   client,
   createBusiness,
   createPgDatabase,
   PG_SKIP,
   queryStore,
+  testEnv,
 } from "./harness";
 import { freePort, killServer, type Server, startServer } from "./process";
 
@@ -57,14 +57,7 @@ for (const store of STORES) {
         databaseUrl = database.url;
         dropDatabase = database.drop;
       }
-      env = {
-        JOURNEYS_DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        JOURNEYS_ENV: "test",
-        JOURNEYS_CLOCK: "manual",
-        JOURNEYS_ADMIN_TOKEN: ADMIN_TOKEN,
-        LOG_LEVEL: "fatal",
-      };
+      env = testEnv(dataDir, databaseUrl);
       business = await createBusiness(env);
       port = await freePort();
       await start();
