@@ -251,6 +251,9 @@ export function kyselyWriter(db: Kysely<Database>, businessId: string): Customer
       return row !== undefined;
     },
     async customerCount() {
+      // Creating customers takes turns per business across processes: the count stays true
+      // until this transaction ends, so two cannot both take the plan's last slot.
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`customers:${businessId}`}, 0))`.execute(db);
       const row = await db
         .selectFrom("customers")
         .select((eb) => eb.fn.countAll<number>().as("n"))

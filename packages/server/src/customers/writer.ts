@@ -76,5 +76,9 @@ export interface CustomerWriter {
   isSuppressed(identityHash: string): Promise<boolean>;
   /** Keeps an erased identity's hash (idempotent). */
   suppress(identityHash: string, at: number): Promise<void>;
+  /**
+   * The business's customers, read before creating one (the plan limit). On PostgreSQL it
+   * also takes the business's customer-creation lock until the transaction ends.
+   */
   customerCount(): Promise<number>;
 }

@@ -5,6 +5,7 @@ import { systemClock } from "../clock";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
+import { fillCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
 import { useStore } from "../testing/use-store";
 import { ingest } from "./ingest";
@@ -74,6 +75,48 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           .where("segment_id", "=", segmentId)
           .execute();
         assert.equal(members.length, CUSTOMERS, "every customer viewed twice is a member");
+      } finally {
+        await sibling.close();
+      }
+    });
+
+    it("lets the two processes together create no more customers than the plan allows", async () => {
+      const sibling = await ctx.store.sibling!();
+      try {
+        const here = ctx.resources;
+        const there: Resources = {
+          store: sibling,
+          clock: systemClock,
+          newId,
+          catalogs: new SegmentCatalogs(),
+        };
+        const { businessId } = await createBusinessWithOwner(here, {
+          name: "Starter",
+          plan: "starter",
+          ownerEmail: "starter@example.com",
+        });
+        await fillCustomers(ctx.store, businessId, 990);
+        const newcomers = (prefix: string) =>
+          Array.from({ length: 10 }, (_, i) => ({
+            type: "identify",
+            userId: `${prefix}${i}`,
+            messageId: `${prefix}${i}`,
+            traits: {},
+          }));
+        const [a, b] = await Promise.all([
+          ingest(here, businessId, newcomers("a")),
+          ingest(there, businessId, newcomers("b")),
+        ]);
+        assert.equal(a.accepted + b.accepted, 10, "the 10 slots left, and no more");
+        const refused = [...a.rejected, ...b.rejected];
+        assert.equal(refused.length, 10);
+        assert.ok(refused.every((x) => x.code === "plan_limit_reached"));
+        const [row] = await ctx.store.db
+          .selectFrom("customers")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("business_id", "=", businessId)
+          .execute();
+        assert.equal(Number(row?.n), 1_000);
       } finally {
         await sibling.close();
       }
