@@ -15,17 +15,23 @@ const CUSTOMERS = 100;
 for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
   describe(`[${dialect.name}] ingestion from two processes at once`, { skip: dialect.skip }, () => {
     const ctx = useStore(dialect);
-
-    it("sees the other process's event of the same customer: at least twice, twice, joins", async () => {
+    /** Runs `test` with this process's resources and a second process's, on one database. */
+    const twoProcesses = async (test: (here: Resources, there: Resources) => Promise<void>) => {
       const sibling = await ctx.store.sibling!();
       try {
-        const here = ctx.resources;
-        const there: Resources = {
+        await test(ctx.resources, {
           store: sibling,
           clock: systemClock,
           newId,
           catalogs: new SegmentCatalogs(),
-        };
+        });
+      } finally {
+        await sibling.close();
+      }
+    };
+
+    it("sees the other process's event of the same customer: at least twice, twice, joins", () =>
+      twoProcesses(async (here, there) => {
         const { businessId } = await createBusinessWithOwner(here, {
           name: "Two processes",
           plan: "enterprise",
@@ -75,21 +81,10 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           .where("segment_id", "=", segmentId)
           .execute();
         assert.equal(members.length, CUSTOMERS, "every customer viewed twice is a member");
-      } finally {
-        await sibling.close();
-      }
-    });
+      }));
 
-    it("lets the two processes together create no more customers than the plan allows", async () => {
-      const sibling = await ctx.store.sibling!();
-      try {
-        const here = ctx.resources;
-        const there: Resources = {
-          store: sibling,
-          clock: systemClock,
-          newId,
-          catalogs: new SegmentCatalogs(),
-        };
+    it("lets the two processes together create no more customers than the plan allows", () =>
+      twoProcesses(async (here, there) => {
         const { businessId } = await createBusinessWithOwner(here, {
           name: "Starter",
           plan: "starter",
@@ -117,9 +112,6 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           .where("business_id", "=", businessId)
           .execute();
         assert.equal(Number(row?.n), 1_000);
-      } finally {
-        await sibling.close();
-      }
-    });
+      }));
   });
 }
