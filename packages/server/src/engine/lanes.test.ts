@@ -2,11 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { ManualClock } from "../clock";
-import { activateJourney } from "../journeys/lifecycle";
-import { createJourney } from "../journeys/service";
 import { writeJson } from "../store/json";
 import { DIALECTS } from "../testing/dialects";
-import { emailSetUp } from "../testing/email-set-up";
+import { activeEmailJourney } from "../testing/email-journey";
 import { useStore } from "../testing/use-store";
 import { DefinitionCache } from "./definitions";
 import { runDueLanes } from "./loop";
@@ -28,7 +26,6 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         ownerEmail: "lanes@example.com",
       });
       const db = ctx.store.db;
-      await emailSetUp(ctx.store, businessId, T0);
       const customers = Array.from({ length: CUSTOMERS }, (_, i) => `cus_lane${i}`);
       await db
         .insertInto("customers")
@@ -49,13 +46,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           })),
         )
         .execute();
-      const journey = await createJourney(r, businessId, {
-        name: "Signed up",
-        trigger: { type: "event", event: "Signed Up" },
-        start: "hi",
-        nodes: { hi: { type: "message", channel: "email", templateId: "tpl_hi", next: null } },
-      });
-      await activateJourney(r, businessId, journey.id);
+      const journeyId = await activeEmailJourney(r, businessId, { type: "event", event: "Signed Up" }, T0);
       // The event fired four times for every customer. Claimed in id order without lanes of
       // their own, each batch of 10 would hold one entry of every customer, and four lanes
       // would enroll each customer four times at once (the unique enrollment refuses three).
@@ -66,7 +57,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
             customers.map((customerId) => ({
               business_id: businessId,
               kind: "enter",
-              journey_id: journey.id,
+              journey_id: journeyId,
               customer_id: customerId,
               enrollment_id: null,
               run_at: T0,
@@ -88,13 +79,13 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
       const enrollments = await db
         .selectFrom("enrollments")
         .select("customer_id")
-        .where("journey_id", "=", journey.id)
+        .where("journey_id", "=", journeyId)
         .execute();
       assert.deepEqual(enrollments.map((e) => e.customer_id).sort(), [...customers].sort());
       const deliveries = await db
         .selectFrom("deliveries")
         .select("customer_id")
-        .where("journey_id", "=", journey.id)
+        .where("journey_id", "=", journeyId)
         .execute();
       assert.equal(deliveries.length, CUSTOMERS);
     });

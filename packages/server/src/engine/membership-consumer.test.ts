@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { sql } from "kysely";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
-import { activateJourney } from "../journeys/lifecycle";
-import { createJourney } from "../journeys/service";
 import { DIALECTS } from "../testing/dialects";
-import { emailSetUp } from "../testing/email-set-up";
+import { activeEmailJourney } from "../testing/email-journey";
 import { useStore } from "../testing/use-store";
 import { consumeMemberships } from "./membership-consumer";
 
@@ -22,7 +20,6 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         plan: "enterprise",
         ownerEmail: "log@example.com",
       });
-      await emailSetUp(ctx.store, businessId, now);
       await db
         .insertInto("segments")
         .values({
@@ -34,13 +31,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           updated_at: now,
         })
         .execute();
-      const journey = await createJourney(r, businessId, {
-        name: "On the list",
-        trigger: { type: "segment", segmentId: "seg_list" },
-        start: "hi",
-        nodes: { hi: { type: "message", channel: "email", templateId: "tpl_hi", next: null } },
-      });
-      await activateJourney(r, businessId, journey.id);
+      await activeEmailJourney(r, businessId, { type: "segment", segmentId: "seg_list" }, now);
       await consumeMemberships(r, { limit: 100 });
 
       const joined = (customerId: string) => ({

@@ -1,12 +1,21 @@
+import type { Trigger } from "@journeys/core";
+import { activateJourney } from "../journeys/lifecycle";
+import { createJourney } from "../journeys/service";
+import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
-import type { Store } from "../store/store";
 
 /**
- * What an email journey needs to pass activation, written straight to the store: an email
- * template `tpl_hi` and an SMTP channel (nothing listens on its port; tests that send bring
- * their own server).
+ * An active one-step journey, `trigger` → one email, and what it needs to pass activation,
+ * written straight to the store: an email template `tpl_hi` and an SMTP channel (nothing
+ * listens on its port; tests that send bring their own server). Returns the journey's id.
  */
-export async function emailSetUp(store: Store, businessId: string, at: number): Promise<void> {
+export async function activeEmailJourney(
+  r: Resources,
+  businessId: string,
+  trigger: Trigger,
+  at: number,
+): Promise<string> {
+  const store = r.store;
   await store.db
     .insertInto("templates")
     .values({
@@ -30,4 +39,12 @@ export async function emailSetUp(store: Store, businessId: string, at: number): 
       updated_at: at,
     })
     .execute();
+  const journey = await createJourney(r, businessId, {
+    name: "One email",
+    trigger,
+    start: "hi",
+    nodes: { hi: { type: "message", channel: "email", templateId: "tpl_hi", next: null } },
+  });
+  await activateJourney(r, businessId, journey.id);
+  return journey.id;
 }
