@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import { benchDatabaseUrl } from "../postgres-database";
 import type { Benchmark } from "../types";
 import { drain, percentile } from "./drain";
 import { delayLateness, eventToSmtp, steadyLateness } from "./latency";
@@ -31,10 +32,7 @@ const bench: Benchmark = async ({ quick, full, log }) => {
     await store.close();
     const nodesPerSecond = figures.nodes / figures.seconds;
     const rawNodesPerSecond = figures.nodes / rawSeconds;
-    const url =
-      process.env.BENCH_DATABASE_URL ??
-      process.env.TEST_DATABASE_URL ??
-      "postgres://postgres@127.0.0.1:5432/postgres";
+    const url = benchDatabaseUrl();
     let pgFigures: Awaited<ReturnType<typeof postgresFigures>> = { metrics: {}, baselines: {}, ratios: {} };
     try {
       pgFigures = await postgresFigures(url, quick ? customers : Math.min(customers, 100_000), log);

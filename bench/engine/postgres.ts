@@ -1,27 +1,12 @@
 import { Logger, runMigrations, runOnce } from "graphile-worker";
 import pg from "pg";
 import { openPostgresStore } from "../../packages/server/src/store/postgres/postgres-store";
+import { withDatabase } from "../postgres-database";
 import type { BenchFigures } from "../types";
 import { drain, percentile } from "./drain";
 import { seed } from "./setup";
 
 const BATCH = 1_000;
-
-/** A database of its own for one measurement, dropped afterwards. */
-async function withDatabase<T>(url: string, name: string, use: (url: string) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  try {
-    return await use(target.toString());
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
-}
 
 /**
  * The engine on PostgreSQL against graphile-worker 0.16 running the same number of no-op jobs

@@ -11,7 +11,9 @@ import { newId } from "../../packages/server/src/ids";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
-import type { Benchmark } from "../types";
+import { benchDatabaseUrl } from "../postgres-database";
+import type { BenchFigures, Benchmark } from "../types";
+import { postgresFigures } from "./postgres";
 import { lastMembershipSeq, rawEventRows, rawEveryRow } from "./raw";
 import { messages, SEGMENTS } from "./workload";
 
@@ -186,6 +188,13 @@ const bench: Benchmark = async ({ quick, log }) => {
     const rawEvery = total / every.seconds;
     await store.close();
 
+    let pg: BenchFigures = { metrics: {}, baselines: {}, ratios: {} };
+    try {
+      pg = await postgresFigures(benchDatabaseUrl(), quick, log);
+    } catch (error) {
+      log(`PostgreSQL not measured (${(error as Error).message}); set BENCH_DATABASE_URL`);
+    }
+
     return {
       metrics: {
         "ingest /v1/batch events/s (20 segments)": Math.round(rate),
@@ -193,22 +202,26 @@ const bench: Benchmark = async ({ quick, log }) => {
         "profile change → membership event p99 ms (idle)": idle.p99,
         "profile change → membership event p99 ms (under load)": loaded?.p99 ?? Number.NaN,
         [`one customer's events/s after ${(heavyBatches - 4) * BATCH} of its own`]: Math.round(heavyLast),
+        ...pg.metrics,
       },
       baselines: {
         "raw insert of the run's event rows alone, events/s": Math.round(rawEvents),
         "raw insert of every row the run wrote, events/s": Math.round(rawEvery),
         "one customer's first 2,000 events/s": Math.round(heavyFirst),
+        ...pg.baselines,
       },
       ratios: {
         "ingest / raw insert of the event rows alone": rate / rawEvents,
         "ingest / raw insert of every row written": rate / rawEvery,
         "one customer's events/s, long history / first events": heavyLast / heavyFirst,
+        ...pg.ratios,
       },
       notes: [
         `${total} messages (90% track, 10% identify) over ${customers} customers, batches of ${BATCH}, ${CONCURRENCY} requests in flight, loopback HTTP from a load process of its own`,
         `raw baselines: prepared statements, ${BATCH * CONCURRENCY} messages per transaction`,
         `rows besides the events, warm-up included: ${changes} membership changes (joined/left, each a member row written or deleted plus a log row) and ${hits} counter hits`,
         `every-row baseline replayed ${every.rows.events} events, ${every.rows.hits} counter hits, ${every.rows.membershipChanges} membership changes and the customer rows identify rewrote`,
+        ...(pg.notes ?? []),
       ],
     };
   } finally {

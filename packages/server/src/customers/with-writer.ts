@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../store/schema";
 import type { Store } from "../store/store";
+import { batchedWriter } from "./batched-writer";
 import { kyselyWriter } from "./kysely-writer";
 import { sqliteWriter } from "./sqlite-writer";
 import type { CustomerWriter } from "./writer";
@@ -14,6 +15,9 @@ import type { CustomerWriter } from "./writer";
  * other queries inside the same transaction (a query through `store.db` would wait for the
  * connection until this transaction ends).
  *
+ * `batched` (PostgreSQL; ingestion): the writer reads ahead and holds its appends until `work`
+ * resolves (see batched-writer.ts), so `work` must not read those tables through `db`.
+ *
  * @example
  *   await withCustomerWriter(store, businessId, async (w) => { await w.insertEvent(event); });
  */
@@ -21,6 +25,7 @@ export async function withCustomerWriter<T>(
   store: Store,
   businessId: string,
   work: (writer: CustomerWriter, db: Kysely<Database>) => Promise<T>,
+  options: { batched?: boolean } = {},
 ): Promise<T> {
   if (store.dialect === "postgres") {
     return store.db.transaction().execute(async (trx) => {
@@ -28,7 +33,11 @@ export async function withCustomerWriter<T>(
       // (a plan change, a journey activation) go on; segment edits, recomputes and sweeps lock it
       // outright (see withSegmentTransaction), so they never interleave with profile writes.
       await trx.selectFrom("businesses").select("id").where("id", "=", businessId).forKeyShare().execute();
-      return work(kyselyWriter(trx, businessId), trx);
+      if (!options.batched) return work(kyselyWriter(trx, businessId), trx);
+      const writer = batchedWriter(trx, businessId);
+      const result = await work(writer, trx);
+      await writer.flush();
+      return result;
     });
   }
   const raw = store.raw;

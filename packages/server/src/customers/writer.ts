@@ -26,8 +26,23 @@ export interface StoredEvent {
  * `kysely-writer.ts` with Kysely (PostgreSQL, and the reference the SQLite one is tested
  * against). Open one with `withCustomerWriter`.
  */
+/**
+ * What a group of messages will ask the writer for, so a writer whose reads are round trips
+ * (PostgreSQL) can read it all in a few set queries first.
+ */
+export interface ReadAhead {
+  messageIds: string[];
+  userIds: string[];
+  anonymousIds: string[];
+  emails: string[];
+  /** Every counter the business's rules read → the most hits any rule needs to see. */
+  counterCaps: ReadonlyMap<string, number>;
+}
+
 export interface CustomerWriter {
   readonly businessId: string;
+  /** Optional: reads ahead what the next calls will ask (a hint; every read works without it). */
+  readAhead?(ahead: ReadAhead): Promise<void>;
   customerById(id: string): Promise<Customer | null>;
   customerByUserId(userId: string): Promise<Customer | null>;
   customerByEmail(email: string): Promise<Customer | null>;

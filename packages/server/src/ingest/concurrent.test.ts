@@ -83,6 +83,96 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         assert.equal(members.length, CUSTOMERS, "every customer viewed twice is a member");
       }));
 
+    it("stores a batch sent to both processes at once once, and counts each event once", () =>
+      twoProcesses(async (here, there) => {
+        const { businessId } = await createBusinessWithOwner(here, {
+          name: "Same batch twice",
+          plan: "enterprise",
+          ownerEmail: "twice@example.com",
+        });
+        const segmentId = newId("seg");
+        const now = Date.now();
+        await ctx.store.db
+          .insertInto("segments")
+          .values({
+            business_id: businessId,
+            id: segmentId,
+            name: "Viewed exactly once",
+            rule: JSON.stringify({ event: "Viewed", op: "exactly", count: 1 }),
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        await ctx.store.db
+          .updateTable("businesses")
+          .set({ segments_version: 1 })
+          .where("id", "=", businessId)
+          .execute();
+        const users = Array.from({ length: CUSTOMERS }, (_, i) => `u${i}`);
+        await ingest(
+          here,
+          businessId,
+          users.map((userId) => ({ type: "identify", userId, messageId: `id-${userId}`, traits: {} })),
+        );
+        // An SDK that timed out on one API process sends the same batch to another.
+        const batch = users.map((userId) => ({
+          type: "track",
+          userId,
+          event: "Viewed",
+          messageId: `v-${userId}`,
+        }));
+        const [a, b] = await Promise.all([ingest(here, businessId, batch), ingest(there, businessId, batch)]);
+        assert.equal(a.accepted + b.accepted, CUSTOMERS, "each message accepted once");
+        assert.equal(a.duplicates + b.duplicates, CUSTOMERS, "and reported as a duplicate once");
+        const count = async (table: "events" | "event_hits") =>
+          Number(
+            (
+              await ctx.store.db
+                .selectFrom(table)
+                .select((eb) => eb.fn.countAll<number>().as("n"))
+                .where("business_id", "=", businessId)
+                .executeTakeFirstOrThrow()
+            ).n,
+          );
+        assert.equal(await count("events"), 2 * CUSTOMERS, "the identifies and one view each");
+        assert.equal(await count("event_hits"), CUSTOMERS, "one hit per view");
+        const members = await ctx.store.db
+          .selectFrom("segment_members")
+          .select("customer_id")
+          .where("business_id", "=", businessId)
+          .where("segment_id", "=", segmentId)
+          .execute();
+        assert.equal(members.length, CUSTOMERS, "every customer viewed exactly once");
+      }));
+
+    it("creates a new customer both processes hear of at once only once, and fails no call", () =>
+      twoProcesses(async (here, there) => {
+        const { businessId } = await createBusinessWithOwner(here, {
+          name: "Newcomers in both",
+          plan: "enterprise",
+          ownerEmail: "newcomers@example.com",
+        });
+        const users = Array.from({ length: 500 }, (_, i) => `new${i}`);
+        const calls = (process: string) =>
+          users.map((userId) => ({
+            type: "track",
+            userId,
+            event: "Viewed",
+            messageId: `${process}-${userId}`,
+          }));
+        const [a, b] = await Promise.all([
+          ingest(here, businessId, calls("a")),
+          ingest(there, businessId, calls("b")),
+        ]);
+        assert.equal(a.accepted + b.accepted, 2 * users.length);
+        const [row] = await ctx.store.db
+          .selectFrom("customers")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("business_id", "=", businessId)
+          .execute();
+        assert.equal(Number(row?.n), users.length, "one customer per userId");
+      }));
+
     it("lets the two processes together create no more customers than the plan allows", () =>
       twoProcesses(async (here, there) => {
         const { businessId } = await createBusinessWithOwner(here, {

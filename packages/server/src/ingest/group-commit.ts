@@ -1,11 +1,12 @@
 import { readBusiness } from "../accounts/businesses";
+import { MessageIdRace } from "../customers/batched-writer";
 import { withCustomerWriter } from "../customers/with-writer";
 import { journeyTriggers } from "../engine/triggers";
 import { notFound } from "../errors";
 import type { Resources } from "../resources";
 import type { Store } from "../store/store";
 import type { IngestMessage } from "./messages";
-import { applyMessages, type MessageOutcome } from "./pipeline";
+import { applyMessages, type MessageOutcome, readAheadOf } from "./pipeline";
 
 /** One ingestion call waiting for its messages to be durable. */
 interface Job {
@@ -18,6 +19,8 @@ interface Job {
 
 /** Messages one transaction takes at most, so a commit stays short. */
 const GROUP_LIMIT = 4_000;
+/** Runs of a group that keeps losing races with other processes before its calls fail. */
+const RACE_ATTEMPTS = 5;
 /** A call this small (an SDK's single identify or track) does not wait behind big batches. */
 const SMALL_CALL = 10;
 
@@ -121,23 +124,56 @@ export class IngestQueue {
     });
     const { store, catalogs, newId } = this.r;
     for (const [businessId, indexes] of byBusiness) {
-      await withCustomerWriter(store, businessId, async (w, db) => {
-        const business = await readBusiness(db, businessId);
-        if (!business) throw notFound("business");
-        const catalog = await catalogs.get(db, businessId);
-        const eventTriggers = await journeyTriggers(store).forBusiness(businessId, db);
-        for (const i of indexes) {
-          const job = group[i]!;
-          results[i] = await applyMessages(
-            w,
-            { business, catalog, eventTriggers, newId, now: job.now },
-            job.messages,
-          );
+      const transaction = () =>
+        withCustomerWriter(
+          store,
+          businessId,
+          async (w, db) => {
+            const business = await readBusiness(db, businessId);
+            if (!business) throw notFound("business");
+            const catalog = await catalogs.get(db, businessId);
+            const eventTriggers = await journeyTriggers(store).forBusiness(businessId, db);
+            await w.readAhead?.(
+              readAheadOf(
+                indexes.flatMap((i) => group[i]!.messages),
+                catalog,
+              ),
+            );
+            for (const i of indexes) {
+              const job = group[i]!;
+              results[i] = await applyMessages(
+                w,
+                { business, catalog, eventTriggers, newId, now: job.now },
+                job.messages,
+              );
+            }
+          },
+          { batched: true },
+        );
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await transaction();
+          break;
+        } catch (error) {
+          if (!worthRetrying(error) || attempt === RACE_ATTEMPTS) throw error;
         }
-      });
+      }
     }
     return results;
   }
+}
+
+/**
+ * A group that lost a race with another process is run again whole (PostgreSQL, many API
+ * processes): another transaction meanwhile stored some of its message ids (the rerun reports
+ * them as duplicates) or created a customer it was creating too (the rerun finds that
+ * customer), or PostgreSQL chose it as a deadlock's victim.
+ */
+function worthRetrying(error: unknown): boolean {
+  if (error instanceof MessageIdRace) return true;
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  if (code === "40P01") return true;
+  return code === "23505" && (constraint === "customers_user_id" || constraint === "customers_email");
 }
 
 const queues = new WeakMap<Store, IngestQueue>();

@@ -1,15 +1,21 @@
 import { affectedSegments, eventMatches } from "@journeys/core";
 import type { Business } from "../accounts/businesses";
 import type { Customer } from "../customers/customer";
-import { applyProfilePatch, blankCustomer, normalisePhone, type ProfileChange } from "../customers/profile";
+import {
+  applyProfilePatch,
+  blankCustomer,
+  normaliseEmail,
+  normalisePhone,
+  type ProfileChange,
+} from "../customers/profile";
 import { CustomerAllowance } from "../customers/save-profile";
 import { identityHashes } from "../customers/suppression";
-import type { CustomerWriter } from "../customers/writer";
+import type { CustomerWriter, ReadAhead } from "../customers/writer";
 import { type EventTrigger, triggerMatches } from "../engine/triggers";
 import { JourneysError } from "../errors";
 import type { IdGenerator } from "../ids";
 import type { SegmentCatalog } from "../segments/catalog";
-import { reevaluateCustomer } from "../segments/membership";
+import { counterCaps, reevaluateCustomer } from "../segments/membership";
 import type { IngestMessage } from "./messages";
 import { traitsToPatch } from "./traits";
 
@@ -58,6 +64,24 @@ export async function applyMessages(
     }
   }
   return outcomes;
+}
+
+/** What applying `messages` will read: ids, identities and counters (see ReadAhead). */
+export function readAheadOf(messages: readonly IngestMessage[], catalog: SegmentCatalog): ReadAhead {
+  const ids = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
+  return {
+    messageIds: ids(messages.map((m) => m.messageId)),
+    // alias(previousId → userId) also looks previousId up as a userId.
+    userIds: ids(messages.flatMap((m) => [m.userId, m.type === "alias" ? m.previousId : null])),
+    anonymousIds: ids(messages.map((m) => (m.type === "alias" ? m.previousId : m.anonymousId))),
+    emails: ids(
+      messages.map((m) => {
+        const email = m.type === "identify" ? normaliseEmail(m.traits.email) : null;
+        return typeof email === "string" ? email : null;
+      }),
+    ),
+    counterCaps: counterCaps(catalog),
+  };
 }
 
 async function applyOne(

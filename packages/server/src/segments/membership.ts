@@ -107,3 +107,19 @@ export function eventNeeds(rule: Condition): EventNeed[] {
   needsOf.set(rule, out);
   return out;
 }
+
+const capsOf = new WeakMap<SegmentCatalog, Map<string, number>>();
+
+/** Every counter the catalog's rules read → the most hits any of them needs to see (count + 1). */
+export function counterCaps(catalog: SegmentCatalog): ReadonlyMap<string, number> {
+  const cached = capsOf.get(catalog);
+  if (cached) return cached;
+  const caps = new Map<string, number>();
+  for (const segment of catalog.segments.values()) {
+    if (!segment.rule) continue;
+    for (const need of eventNeeds(segment.rule))
+      caps.set(need.counter, Math.max(caps.get(need.counter) ?? 0, need.selector.count + 1));
+  }
+  capsOf.set(catalog, caps);
+  return caps;
+}
