@@ -11,6 +11,7 @@ import { newId } from "../../packages/server/src/ids";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import { insertSegments } from "../../packages/server/src/testing/segments";
 import { benchDatabaseUrl } from "../postgres-database";
 import type { BenchFigures, Benchmark } from "../types";
 import { postgresFigures } from "./postgres";
@@ -40,25 +41,7 @@ const bench: Benchmark = async ({ quick, log }) => {
       plan: "enterprise",
       ownerEmail: "bench@example.com",
     });
-    const now = Date.now();
-    for (const segment of SEGMENTS) {
-      await store.db
-        .insertInto("segments")
-        .values({
-          business_id: business.businessId,
-          id: newId("seg"),
-          name: segment.name,
-          rule: JSON.stringify(segment.rule),
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-    }
-    await store.db
-      .updateTable("businesses")
-      .set({ segments_version: 1 })
-      .where("id", "=", business.businessId)
-      .execute();
+    await insertSegments(store, business.businessId, SEGMENTS);
 
     const app = await buildApp({
       resources: r,

@@ -10,6 +10,7 @@ import { applyMessages } from "../../packages/server/src/ingest/pipeline";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { openPostgresStore } from "../../packages/server/src/store/postgres/postgres-store";
+import { insertSegments } from "../../packages/server/src/testing/segments";
 import { withDatabase } from "../postgres-database";
 import type { BenchFigures } from "../types";
 import { messages, SEGMENTS } from "./workload";
@@ -41,25 +42,7 @@ export async function postgresFigures(
         plan: "enterprise",
         ownerEmail: "bench@example.com",
       });
-      const now = Date.now();
-      for (const segment of SEGMENTS) {
-        await store.db
-          .insertInto("segments")
-          .values({
-            business_id: businessId,
-            id: newId("seg"),
-            name: segment.name,
-            rule: JSON.stringify(segment.rule),
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-      }
-      await store.db
-        .updateTable("businesses")
-        .set({ segments_version: 1 })
-        .where("id", "=", businessId)
-        .execute();
+      await insertSegments(store, businessId, SEGMENTS);
       log(`postgres: ${customers.toLocaleString("en-US")} customers`);
       const warm = messages(customers, customers, "warm").map((m, i) => ({
         ...m,

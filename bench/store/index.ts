@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
-import pg from "pg";
 import { openPostgresStore } from "../../packages/server/src/store/postgres/postgres-store";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import { benchDatabaseUrl, withDatabase } from "../postgres-database";
 import type { BenchFigures, Benchmark } from "../types";
 
 /**
@@ -94,15 +94,8 @@ async function sqlite(count: number): Promise<BenchFigures> {
 }
 
 async function postgres(url: string, count: number): Promise<BenchFigures> {
-  const name = `journeys_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  try {
-    const store = await openPostgresStore({ url: target.toString(), poolSize: 2 });
+  return withDatabase(url, `journeys_bench_${process.pid}`, async (dbUrl) => {
+    const store = await openPostgresStore({ url: dbUrl, poolSize: 2 });
     await store.pool.query(DDL("jsonb"));
     const storeRate = await viaStore(store.db as unknown as BenchDb, rows(count, "s"));
     const singles = await singleRowCommits(
@@ -142,22 +135,15 @@ async function postgres(url: string, count: number): Promise<BenchFigures> {
         "postgres batched / single-row": storeRate / singles,
       },
     };
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  });
 }
 
 const bench: Benchmark = async ({ quick, full, log }) => {
   const count = quick ? 20_000 : full ? 1_000_000 : 200_000;
   log(`writing ${count.toLocaleString("en-US")} rows per path in batches of ${BATCH}`);
   const parts: BenchFigures[] = [await sqlite(count)];
-  const url =
-    process.env.BENCH_DATABASE_URL ??
-    process.env.TEST_DATABASE_URL ??
-    "postgres://postgres@127.0.0.1:5432/postgres";
   try {
-    parts.push(await postgres(url, count));
+    parts.push(await postgres(benchDatabaseUrl(), count));
   } catch (error) {
     log(`PostgreSQL not measured (${(error as Error).message}); set BENCH_DATABASE_URL`);
   }

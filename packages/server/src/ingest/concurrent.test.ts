@@ -7,6 +7,7 @@ import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { fillCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
+import { insertSegments } from "../testing/segments";
 import { useStore } from "../testing/use-store";
 import { ingest } from "./ingest";
 
@@ -30,6 +31,26 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
       }
     };
 
+    const rowsOf = async (table: "customers" | "events" | "event_hits", businessId: string) =>
+      Number(
+        (
+          await ctx.store.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .where("business_id", "=", businessId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const membersOf = async (businessId: string, segmentId: string | undefined) =>
+      (
+        await ctx.store.db
+          .selectFrom("segment_members")
+          .select("customer_id")
+          .where("business_id", "=", businessId)
+          .where("segment_id", "=", segmentId ?? "")
+          .execute()
+      ).length;
+
     it("sees the other process's event of the same customer: at least twice, twice, joins", () =>
       twoProcesses(async (here, there) => {
         const { businessId } = await createBusinessWithOwner(here, {
@@ -37,24 +58,9 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           plan: "enterprise",
           ownerEmail: "two@example.com",
         });
-        const segmentId = newId("seg");
-        const now = Date.now();
-        await ctx.store.db
-          .insertInto("segments")
-          .values({
-            business_id: businessId,
-            id: segmentId,
-            name: "Viewed twice",
-            rule: JSON.stringify({ event: "Viewed", op: "atLeast", count: 2 }),
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        await ctx.store.db
-          .updateTable("businesses")
-          .set({ segments_version: 1 })
-          .where("id", "=", businessId)
-          .execute();
+        const [segmentId] = await insertSegments(ctx.store, businessId, [
+          { name: "Viewed twice", rule: { event: "Viewed", op: "atLeast", count: 2 } },
+        ]);
         const users = Array.from({ length: CUSTOMERS }, (_, i) => `u${i}`);
         for (const userId of users) {
           await ingest(here, businessId, [
@@ -74,13 +80,11 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
             ]),
           ),
         );
-        const members = await ctx.store.db
-          .selectFrom("segment_members")
-          .select("customer_id")
-          .where("business_id", "=", businessId)
-          .where("segment_id", "=", segmentId)
-          .execute();
-        assert.equal(members.length, CUSTOMERS, "every customer viewed twice is a member");
+        assert.equal(
+          await membersOf(businessId, segmentId),
+          CUSTOMERS,
+          "every customer viewed twice is a member",
+        );
       }));
 
     it("stores a batch sent to both processes at once once, and counts each event once", () =>
@@ -90,24 +94,9 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           plan: "enterprise",
           ownerEmail: "twice@example.com",
         });
-        const segmentId = newId("seg");
-        const now = Date.now();
-        await ctx.store.db
-          .insertInto("segments")
-          .values({
-            business_id: businessId,
-            id: segmentId,
-            name: "Viewed exactly once",
-            rule: JSON.stringify({ event: "Viewed", op: "exactly", count: 1 }),
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        await ctx.store.db
-          .updateTable("businesses")
-          .set({ segments_version: 1 })
-          .where("id", "=", businessId)
-          .execute();
+        const [segmentId] = await insertSegments(ctx.store, businessId, [
+          { name: "Viewed exactly once", rule: { event: "Viewed", op: "exactly", count: 1 } },
+        ]);
         const users = Array.from({ length: CUSTOMERS }, (_, i) => `u${i}`);
         await ingest(
           here,
@@ -124,25 +113,9 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         const [a, b] = await Promise.all([ingest(here, businessId, batch), ingest(there, businessId, batch)]);
         assert.equal(a.accepted + b.accepted, CUSTOMERS, "each message accepted once");
         assert.equal(a.duplicates + b.duplicates, CUSTOMERS, "and reported as a duplicate once");
-        const count = async (table: "events" | "event_hits") =>
-          Number(
-            (
-              await ctx.store.db
-                .selectFrom(table)
-                .select((eb) => eb.fn.countAll<number>().as("n"))
-                .where("business_id", "=", businessId)
-                .executeTakeFirstOrThrow()
-            ).n,
-          );
-        assert.equal(await count("events"), 2 * CUSTOMERS, "the identifies and one view each");
-        assert.equal(await count("event_hits"), CUSTOMERS, "one hit per view");
-        const members = await ctx.store.db
-          .selectFrom("segment_members")
-          .select("customer_id")
-          .where("business_id", "=", businessId)
-          .where("segment_id", "=", segmentId)
-          .execute();
-        assert.equal(members.length, CUSTOMERS, "every customer viewed exactly once");
+        assert.equal(await rowsOf("events", businessId), 2 * CUSTOMERS, "the identifies and one view each");
+        assert.equal(await rowsOf("event_hits", businessId), CUSTOMERS, "one hit per view");
+        assert.equal(await membersOf(businessId, segmentId), CUSTOMERS, "every customer viewed exactly once");
       }));
 
     it("creates a new customer both processes hear of at once only once, and fails no call", () =>
@@ -165,12 +138,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           ingest(there, businessId, calls("b")),
         ]);
         assert.equal(a.accepted + b.accepted, 2 * users.length);
-        const [row] = await ctx.store.db
-          .selectFrom("customers")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("business_id", "=", businessId)
-          .execute();
-        assert.equal(Number(row?.n), users.length, "one customer per userId");
+        assert.equal(await rowsOf("customers", businessId), users.length, "one customer per userId");
       }));
 
     it("lets the two processes together create no more customers than the plan allows", () =>
@@ -196,12 +164,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         const refused = [...a.rejected, ...b.rejected];
         assert.equal(refused.length, 10);
         assert.ok(refused.every((x) => x.code === "plan_limit_reached"));
-        const [row] = await ctx.store.db
-          .selectFrom("customers")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("business_id", "=", businessId)
-          .execute();
-        assert.equal(Number(row?.n), 1_000);
+        assert.equal(await rowsOf("customers", businessId), 1_000);
       }));
   });
 }
