@@ -50,6 +50,9 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
   const idByAlias = new Map<string, string | null>();
   const storedMessages = new Set<string>();
   const lookedUpMessages = new Set<string>();
+  /** Suppressed identity hashes, and those already asked about. */
+  const suppressed = new Set<string>();
+  const lookedUpHashes = new Set<string>();
 
   let events: StoredEvent[] = [];
   let hits: { customerId: string; counter: string; timestamp: number; eventId: string }[] = [];
@@ -192,6 +195,17 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
           .execute();
         for (const row of rows) storedMessages.add(row.message_id);
         for (const id of ahead.messageIds) lookedUpMessages.add(id);
+      }
+      const hashes = ahead.identityHashes.filter((h) => !lookedUpHashes.has(h));
+      if (hashes.length > 0) {
+        const rows = await db
+          .selectFrom("suppressions")
+          .select("identity_hash")
+          .where("business_id", "=", businessId)
+          .where("identity_hash", "=", sql<string>`any(${hashes}::text[])`)
+          .execute();
+        for (const row of rows) suppressed.add(row.identity_hash);
+        for (const h of hashes) lookedUpHashes.add(h);
       }
       const lockCustomers = async (column: "user_id" | "email" | "id", values: string[]) => {
         if (values.length === 0) return [];
@@ -373,8 +387,14 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
     async enqueueWork(w) {
       work.push(w);
     },
-    isSuppressed: (hash) => direct.isSuppressed(hash),
-    suppress: (hash, at) => direct.suppress(hash, at),
+    async isSuppressed(hash) {
+      if (suppressed.has(hash)) return true;
+      return lookedUpHashes.has(hash) ? false : direct.isSuppressed(hash);
+    },
+    async suppress(hash, at) {
+      await direct.suppress(hash, at);
+      suppressed.add(hash);
+    },
     customerCount: () => direct.customerCount(),
     flush,
   };

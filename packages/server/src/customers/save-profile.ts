@@ -153,20 +153,25 @@ export async function withProfileWrites<T>(
   r: Resources,
   businessId: string,
   work: (w: CustomerWriter, ctx: SaveProfileContext, db: Kysely<Database>) => Promise<T>,
+  options: { batched?: boolean } = {},
 ): Promise<T> {
   const business = await getBusiness(r, businessId);
   const catalog = await r.catalogs.get(r.store.db, businessId);
-  return withCustomerWriter(r.store, businessId, (w, db) =>
-    work(
-      w,
-      {
-        business,
-        catalog,
-        newId: r.newId,
-        now: r.clock.now(),
-        allowance: new CustomerAllowance(w, business.plan),
-      },
-      db,
-    ),
+  return withCustomerWriter(
+    r.store,
+    businessId,
+    (w, db) =>
+      work(
+        w,
+        {
+          business,
+          catalog,
+          newId: r.newId,
+          now: r.clock.now(),
+          allowance: new CustomerAllowance(w, business.plan),
+        },
+        db,
+      ),
+    options,
   );
 }

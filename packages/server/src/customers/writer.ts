@@ -35,6 +35,8 @@ export interface ReadAhead {
   userIds: string[];
   anonymousIds: string[];
   emails: string[];
+  /** Suppression hashes of the identities that may be new customers (see suppression.ts). */
+  identityHashes: string[];
   /** Every counter the business's rules read → the most hits any rule needs to see. */
   counterCaps: ReadonlyMap<string, number>;
 }

@@ -69,17 +69,17 @@ export async function applyMessages(
 /** What applying `messages` will read: ids, identities and counters (see ReadAhead). */
 export function readAheadOf(messages: readonly IngestMessage[], catalog: SegmentCatalog): ReadAhead {
   const ids = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
+  const emails = messages.map((m) => {
+    const email = m.type === "identify" ? normaliseEmail(m.traits.email) : null;
+    return typeof email === "string" ? email : null;
+  });
   return {
     messageIds: ids(messages.map((m) => m.messageId)),
     // alias(previousId → userId) also looks previousId up as a userId.
     userIds: ids(messages.flatMap((m) => [m.userId, m.type === "alias" ? m.previousId : null])),
     anonymousIds: ids(messages.map((m) => (m.type === "alias" ? m.previousId : m.anonymousId))),
-    emails: ids(
-      messages.map((m) => {
-        const email = m.type === "identify" ? normaliseEmail(m.traits.email) : null;
-        return typeof email === "string" ? email : null;
-      }),
-    ),
+    emails: ids(emails),
+    identityHashes: ids(messages.flatMap((m) => identityHashes(catalog.businessId, newIdentity(m)))),
     counterCaps: counterCaps(catalog),
   };
 }
@@ -212,14 +212,7 @@ async function resolveCustomer(
     // Taking a userId can change segments that read it.
     result = { customer, persisted: true, evaluateAll: userId !== null, dirty: userId !== null };
   } else {
-    const email =
-      message.type === "identify" && typeof message.traits.email === "string"
-        ? message.traits.email.trim().toLowerCase()
-        : null;
-    const rawPhone = message.type === "identify" ? message.traits.phone : undefined;
-    const normalised = rawPhone === undefined || rawPhone === null ? null : normalisePhone(rawPhone);
-    const phone = typeof normalised === "string" ? normalised : null;
-    for (const hash of identityHashes(w.businessId, { userId, email, phone })) {
+    for (const hash of identityHashes(w.businessId, newIdentity(message))) {
       if (await w.isSuppressed(hash)) {
         throw rejection(
           "customer_erased",
@@ -240,6 +233,17 @@ async function resolveCustomer(
     await w.addAlias(anonymousId, result.customer.id, now);
   }
   return result;
+}
+
+/** Who a message would create, as erasure's suppressions name people (see suppression.ts). */
+function newIdentity(message: IngestMessage) {
+  const email =
+    message.type === "identify" && typeof message.traits.email === "string"
+      ? message.traits.email.trim().toLowerCase()
+      : null;
+  const rawPhone = message.type === "identify" ? message.traits.phone : undefined;
+  const normalised = rawPhone === undefined || rawPhone === null ? null : normalisePhone(rawPhone);
+  return { userId: message.userId, email, phone: typeof normalised === "string" ? normalised : null };
 }
 
 /** Folds `from` into `into`: events, counters and aliases move; `from`'s memberships end. */
