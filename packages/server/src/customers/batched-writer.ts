@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import { writeJson } from "../store/json";
 import type { Database } from "../store/schema";
 import { type Customer, toCustomer } from "./customer";
-import { kyselyWriter } from "./kysely-writer";
+import { customerRow, kyselyWriter } from "./kysely-writer";
 import type { CustomerWriter, ReadAhead, StoredEvent } from "./writer";
 
 /** A group's message ids collided with another transaction's: rerun the group (it will see them). */
@@ -23,6 +23,8 @@ interface Held {
   storedHits: Map<string, { newest: number[]; cap: number }>;
   /** Created in this transaction: nothing of it is stored yet. */
   fresh: boolean;
+  /** The identity its stored row has (null: not stored yet): unique indexes judge these. */
+  storedIdentity: { userId: string | null; email: string | null } | null;
 }
 
 type WorkRow = Parameters<CustomerWriter["enqueueWork"]>[0];
@@ -60,6 +62,8 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
   let membershipLog: { segmentId: string; customerId: string; change: "joined" | "left"; at: number }[] = [];
   let joinedAt = new Map<string, number>();
   let work: WorkRow[] = [];
+  /** Customer rows to write: new ones, and changes that keep the stored userId and email. */
+  let customers = new Map<string, { customer: Customer; insert: boolean }>();
 
   const hitKey = (customerId: string, counter: string) => `${customerId}\u0000${counter}`;
 
@@ -72,6 +76,7 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       storedMembers: fresh ? new Set() : null,
       storedHits: new Map(),
       fresh,
+      storedIdentity: fresh ? null : { userId: customer.userId, email: customer.email },
     });
     if (customer.userId !== null) idByUserId.set(customer.userId, customer.id);
     if (customer.email !== null) idByEmail.set(customer.email, customer.id);
@@ -98,6 +103,30 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
 
   async function flush(): Promise<void> {
     const col = <T, K extends keyof T>(rows: T[], key: K) => rows.map((row) => row[key] as unknown);
+    const rowsOf = (insert: boolean) =>
+      [...customers.values()]
+        .filter((c) => c.insert === insert)
+        .map((c) => customerRow(businessId, c.customer));
+    const inserts = rowsOf(true);
+    if (inserts.length > 0) {
+      const c = inserts;
+      await sql`insert into customers (business_id, id, user_id, email, phone, timezone, locale, attributes, subscriptions, addresses, created_at, updated_at)
+        select ${businessId}, * from unnest(${col(c, "id")}::text[], ${col(c, "user_id")}::text[], ${col(c, "email")}::text[], ${col(c, "phone")}::text[],
+          ${col(c, "timezone")}::text[], ${col(c, "locale")}::text[], ${col(c, "attributes")}::jsonb[], ${col(c, "subscriptions")}::jsonb[],
+          ${col(c, "addresses")}::jsonb[], ${col(c, "created_at")}::bigint[], ${col(c, "updated_at")}::bigint[])`.execute(
+        db,
+      );
+    }
+    const updates = rowsOf(false);
+    if (updates.length > 0) {
+      const c = updates;
+      await sql`update customers as c set phone = u.phone, timezone = u.timezone, locale = u.locale, attributes = u.attributes,
+          subscriptions = u.subscriptions, addresses = u.addresses, updated_at = u.updated_at
+        from unnest(${col(c, "id")}::text[], ${col(c, "phone")}::text[], ${col(c, "timezone")}::text[], ${col(c, "locale")}::text[],
+          ${col(c, "attributes")}::jsonb[], ${col(c, "subscriptions")}::jsonb[], ${col(c, "addresses")}::jsonb[], ${col(c, "updated_at")}::bigint[])
+          as u(id, phone, timezone, locale, attributes, subscriptions, addresses, updated_at)
+        where c.business_id = ${businessId} and c.id = u.id`.execute(db);
+    }
     if (events.length > 0) {
       const e = events;
       const inserted = await sql<{
@@ -164,7 +193,9 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
         if (extra) stored.newest = [...stored.newest, ...extra].sort((a, b) => b - a).slice(0, stored.cap);
       }
       h.fresh = false;
+      h.storedIdentity = { userId: h.customer.userId, email: h.customer.email };
     }
+    customers = new Map();
     events = [];
     hits = [];
     bufferedHits = new Map();
@@ -295,19 +326,33 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       return c && hold(c);
     },
     async insertCustomer(c) {
-      await direct.insertCustomer(c);
       hold(c, true);
+      customers.set(c.id, { customer: c, insert: true });
     },
     async updateCustomer(c) {
-      await direct.updateCustomer(c);
       const h = held.get(c.id);
-      if (!h) return void hold(c);
+      if (!h) {
+        await direct.updateCustomer(c);
+        hold(c);
+        return;
+      }
       if (h.customer.userId !== null && h.customer.userId !== c.userId)
         idByUserId.set(h.customer.userId, null);
       if (h.customer.email !== null && h.customer.email !== c.email) idByEmail.set(h.customer.email, null);
       if (c.userId !== null) idByUserId.set(c.userId, c.id);
       if (c.email !== null) idByEmail.set(c.email, c.id);
       h.customer = c;
+      const stored = h.storedIdentity;
+      if (stored === null) customers.set(c.id, { customer: c, insert: true });
+      else if (stored.userId === c.userId && stored.email === c.email)
+        customers.set(c.id, { customer: c, insert: false });
+      else {
+        // A new userId or email is written at once, in order, so the unique indexes judge
+        // the changes as they happened.
+        customers.delete(c.id);
+        await direct.updateCustomer(c);
+        h.storedIdentity = { userId: c.userId, email: c.email };
+      }
     },
     async addAlias(anonymousId, customerId, at) {
       await direct.addAlias(anonymousId, customerId, at);
@@ -395,7 +440,10 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       await direct.suppress(hash, at);
       suppressed.add(hash);
     },
-    customerCount: () => direct.customerCount(),
+    async customerCount() {
+      const pending = [...customers.values()].filter((c) => c.insert).length;
+      return (await direct.customerCount()) + pending;
+    },
     flush,
   };
 
