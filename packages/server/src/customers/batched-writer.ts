@@ -1,16 +1,9 @@
 import { type Kysely, sql } from "kysely";
-import { writeJson } from "../store/json";
 import type { Database } from "../store/schema";
+import { type PendingWrites, writePending } from "./batched-flush";
 import { type Customer, toCustomer } from "./customer";
-import { customerRow, kyselyWriter } from "./kysely-writer";
+import { kyselyWriter } from "./kysely-writer";
 import type { CustomerWriter, ReadAhead, StoredEvent } from "./writer";
-
-/** A group's message ids collided with another transaction's: rerun the group (it will see them). */
-export class MessageIdRace extends Error {
-  constructor(lost: number) {
-    super(`${lost} message id(s) were stored by another transaction meanwhile; retry the group`);
-  }
-}
 
 /** What this transaction has read of one customer (its row is locked until the end). */
 interface Held {
@@ -27,17 +20,15 @@ interface Held {
   storedIdentity: { userId: string | null; email: string | null } | null;
 }
 
-type WorkRow = Parameters<CustomerWriter["enqueueWork"]>[0];
-
 /**
  * The CustomerWriter for ingestion on PostgreSQL: a group of messages costs a dozen round trips
  * instead of ten per message. `readAhead` reads, in a few set queries, what the group will ask
  * for (its message ids, its customers — locked `FOR UPDATE` as kyselyWriter locks them — their
  * memberships and their newest hits of every counter); the appends (events, hits, membership
- * changes and log rows, engine work) wait in memory and `flush` writes each table with one
- * statement over `unnest`. Reads see this transaction's own writes: the held state is updated
- * as it writes. Customer rows and aliases are written at once (they are few, and the unique
- * indexes on user id and email must judge them in order).
+ * changes and log rows, engine work, new customers and profile changes) wait in memory and
+ * `flush` writes each table with one statement (batched-flush.ts). Reads see this transaction's
+ * own writes: the held state is updated as it writes. A change of a stored customer's userId
+ * or email, and aliases, are written at once, so the unique indexes judge them in order.
  *
  * A message id another transaction stored after `readAhead` makes `flush` throw MessageIdRace:
  * the group rolls back and is retried, and the retry reports those messages as duplicates.
@@ -61,7 +52,7 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
   let bufferedHits = new Map<string, number[]>();
   let membershipLog: { segmentId: string; customerId: string; change: "joined" | "left"; at: number }[] = [];
   let joinedAt = new Map<string, number>();
-  let work: WorkRow[] = [];
+  let work: PendingWrites["work"] = [];
   /** Customer rows to write: new ones, and changes that keep the stored userId and email. */
   let customers = new Map<string, { customer: Customer; insert: boolean }>();
 
@@ -102,88 +93,27 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
   };
 
   async function flush(): Promise<void> {
-    const col = <T, K extends keyof T>(rows: T[], key: K) => rows.map((row) => row[key] as unknown);
-    const rowsOf = (insert: boolean) =>
-      [...customers.values()]
-        .filter((c) => c.insert === insert)
-        .map((c) => customerRow(businessId, c.customer));
-    const inserts = rowsOf(true);
-    if (inserts.length > 0) {
-      const c = inserts;
-      await sql`insert into customers (business_id, id, user_id, email, phone, timezone, locale, attributes, subscriptions, addresses, created_at, updated_at)
-        select ${businessId}, * from unnest(${col(c, "id")}::text[], ${col(c, "user_id")}::text[], ${col(c, "email")}::text[], ${col(c, "phone")}::text[],
-          ${col(c, "timezone")}::text[], ${col(c, "locale")}::text[], ${col(c, "attributes")}::jsonb[], ${col(c, "subscriptions")}::jsonb[],
-          ${col(c, "addresses")}::jsonb[], ${col(c, "created_at")}::bigint[], ${col(c, "updated_at")}::bigint[])`.execute(
-        db,
-      );
-    }
-    const updates = rowsOf(false);
-    if (updates.length > 0) {
-      const c = updates;
-      await sql`update customers as c set phone = u.phone, timezone = u.timezone, locale = u.locale, attributes = u.attributes,
-          subscriptions = u.subscriptions, addresses = u.addresses, updated_at = u.updated_at
-        from unnest(${col(c, "id")}::text[], ${col(c, "phone")}::text[], ${col(c, "timezone")}::text[], ${col(c, "locale")}::text[],
-          ${col(c, "attributes")}::jsonb[], ${col(c, "subscriptions")}::jsonb[], ${col(c, "addresses")}::jsonb[], ${col(c, "updated_at")}::bigint[])
-          as u(id, phone, timezone, locale, attributes, subscriptions, addresses, updated_at)
-        where c.business_id = ${businessId} and c.id = u.id`.execute(db);
-    }
-    if (events.length > 0) {
-      const e = events;
-      const inserted = await sql<{
-        message_id: string;
-      }>`insert into events (business_id, id, customer_id, type, name, properties, context, timestamp, received_at, message_id)
-        select ${businessId}, * from unnest(${col(e, "id")}::text[], ${col(e, "customerId")}::text[], ${col(e, "type")}::text[], ${col(e, "name")}::text[],
-          ${e.map((x) => writeJson(x.properties))}::jsonb[], ${e.map((x) => (x.context === null ? null : writeJson(x.context)))}::jsonb[],
-          ${col(e, "timestamp")}::bigint[], ${col(e, "receivedAt")}::bigint[], ${col(e, "messageId")}::text[])
-        on conflict (business_id, message_id) do nothing returning message_id`.execute(db);
-      if (inserted.rows.length < e.length) throw new MessageIdRace(e.length - inserted.rows.length);
-    }
-    if (hits.length > 0) {
-      await sql`insert into event_hits (business_id, customer_id, counter, timestamp, event_id)
-        select ${businessId}, * from unnest(${col(hits, "customerId")}::text[], ${col(hits, "counter")}::text[], ${col(hits, "timestamp")}::bigint[], ${col(hits, "eventId")}::text[])
-        on conflict do nothing`.execute(db);
-    }
     // Members: only the net change of each (segment, customer) this transaction touched.
-    const added: { segment: string; customer: string; since: number }[] = [];
-    const removed: { segment: string; customer: string }[] = [];
-    const touched = new Set(membershipLog.map((m) => `${m.segmentId}\u0000${m.customerId}`));
-    for (const key of touched) {
+    const addedMembers: PendingWrites["addedMembers"] = [];
+    const removedMembers: PendingWrites["removedMembers"] = [];
+    for (const key of new Set(membershipLog.map((m) => `${m.segmentId}\u0000${m.customerId}`))) {
       const [segment, customer] = key.split("\u0000") as [string, string];
       const h = held.get(customer);
       if (!h?.members || !h.storedMembers) throw new Error("a membership changed for a customer not held");
-      const now = h.members.has(segment);
       const since = joinedAt.get(key);
-      if (now && since !== undefined) added.push({ segment, customer, since });
-      else if (!now && h.storedMembers.has(segment)) removed.push({ segment, customer });
+      if (h.members.has(segment) && since !== undefined) addedMembers.push({ segment, customer, since });
+      else if (!h.members.has(segment) && h.storedMembers.has(segment))
+        removedMembers.push({ segment, customer });
     }
-    if (removed.length > 0) {
-      await sql`delete from segment_members where business_id = ${businessId}
-        and (segment_id, customer_id) in (select * from unnest(${col(removed, "segment")}::text[], ${col(removed, "customer")}::text[]))`.execute(
-        db,
-      );
-    }
-    if (added.length > 0) {
-      await sql`insert into segment_members (business_id, segment_id, customer_id, since)
-        select ${businessId}, * from unnest(${col(added, "segment")}::text[], ${col(added, "customer")}::text[], ${col(added, "since")}::bigint[])
-        on conflict (business_id, segment_id, customer_id) do update set since = excluded.since`.execute(db);
-    }
-    if (membershipLog.length > 0) {
-      const m = membershipLog;
-      // In the order they happened: each row's seq is taken as the rows are inserted.
-      await sql`insert into membership_events (business_id, segment_id, customer_id, change, at)
-        select ${businessId}, segment_id, customer_id, change, at
-        from unnest(${col(m, "segmentId")}::text[], ${col(m, "customerId")}::text[], ${col(m, "change")}::text[], ${col(m, "at")}::bigint[])
-          with ordinality as t(segment_id, customer_id, change, at, n)
-        order by n`.execute(db);
-    }
-    if (work.length > 0) {
-      await sql`insert into engine_work (business_id, kind, journey_id, customer_id, enrollment_id, run_at, payload, created_at)
-        select ${businessId}, kind, journey_id, customer_id, null, run_at, payload, run_at
-        from unnest(${col(work, "kind")}::text[], ${col(work, "journeyId")}::text[], ${col(work, "customerId")}::text[],
-          ${col(work, "runAt")}::bigint[], ${work.map((w) => writeJson(w.payload))}::jsonb[]) as t(kind, journey_id, customer_id, run_at, payload)`.execute(
-        db,
-      );
-    }
+    await writePending(db, businessId, {
+      customers: [...customers.values()],
+      events,
+      hits,
+      removedMembers,
+      addedMembers,
+      membershipLog,
+      work,
+    });
     // What was written is stored now.
     for (const e of events) storedMessages.add(e.messageId);
     for (const h of held.values()) {

@@ -1,5 +1,5 @@
 import { readBusiness } from "../accounts/businesses";
-import { MessageIdRace } from "../customers/batched-writer";
+import { MessageIdRace } from "../customers/batched-flush";
 import { withCustomerWriter } from "../customers/with-writer";
 import { journeyTriggers } from "../engine/triggers";
 import { notFound } from "../errors";
