@@ -181,6 +181,14 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
         return rows.map((row) => hold(toCustomer(row)));
       };
       const userIds = ahead.userIds.filter((u) => !idByUserId.has(u));
+      if (userIds.length > 0) {
+        // Groups that name one userId take turns, existing customer or not: without this, two
+        // processes that both found no "u1" both created it, and one failed on the unique index.
+        // Taken in one order (the subquery's), so two groups never wait for each other.
+        await sql`select pg_advisory_xact_lock(k) from (
+            select distinct hashtextextended(${`userId:${businessId}:`} || u, 0) as k
+            from unnest(${userIds}::text[]) as u order by k offset 0) as t`.execute(db);
+      }
       await lockCustomers("user_id", userIds);
       for (const u of userIds) if (!idByUserId.has(u)) idByUserId.set(u, null);
       const emails = ahead.emails.filter((e) => !idByEmail.has(e));
