@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openPostgresStore } from "../../packages/server/src/store/postgres/postgres-store";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
-import { benchDatabaseUrl } from "../postgres-database";
+import { benchDatabaseUrl, withDatabase } from "../postgres-database";
 import type { Benchmark } from "../types";
 import { drain, percentile } from "./drain";
 import { delayLateness, eventToSmtp, steadyLateness } from "./latency";
@@ -40,6 +41,14 @@ const bench: Benchmark = async ({ quick, full, log }) => {
       log(`PostgreSQL not measured (${(error as Error).message}); set BENCH_DATABASE_URL`);
     }
     const e2e = await eventToSmtp(1_000, quick ? 3 : 10, quick ? 2 : 5, log);
+    let pgE2e: Awaited<ReturnType<typeof eventToSmtp>> | undefined;
+    try {
+      pgE2e = await withDatabase(url, `journeys_bench_latency_${process.pid}`, (dbUrl) =>
+        eventToSmtp(1_000, quick ? 3 : 10, quick ? 2 : 5, log, () => openPostgresStore({ url: dbUrl })),
+      );
+    } catch (error) {
+      log(`PostgreSQL event → SMTP not measured (${(error as Error).message})`);
+    }
     const late = await delayLateness(quick ? 10_000 : full ? 1_000_000 : 100_000, log);
     const steady = await steadyLateness(quick ? 5_000 : 20_000, 10_000, log);
     return {
@@ -51,6 +60,14 @@ const bench: Benchmark = async ({ quick, full, log }) => {
         "event stored → delivery queued p99 ms": e2e.engineP99,
         "delivery queued → SMTP accepted p99 ms": e2e.dispatchP99,
         "event → SMTP emails received / sent": e2e.received / e2e.sent,
+        ...(pgE2e
+          ? {
+              "postgres event → SMTP p50 ms (1,000 events/s offered)": pgE2e.p50,
+              "postgres event → SMTP p99 ms (1,000 events/s offered)": pgE2e.p99,
+              "postgres event → SMTP events/s achieved": Math.round(pgE2e.achieved),
+              "postgres event → SMTP emails received / sent": pgE2e.received / pgE2e.sent,
+            }
+          : {}),
         "delay lateness p50 ms (all due in one second)": late.p50,
         "delay lateness p99 ms (all due in one second)": late.p99,
         "delays drained per second": Math.round(late.drainPerSecond),

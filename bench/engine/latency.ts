@@ -17,11 +17,12 @@ import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { readJson, writeJson } from "../../packages/server/src/store/json";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import type { Store } from "../../packages/server/src/store/store";
 import { startWorker } from "../../packages/server/src/worker/worker";
 import { percentile } from "./drain";
 
 /**
- * End to end on the embedded store with the system clock: events sent at `rate`/s over
+ * End to end on the embedded store (or the one `openStore` opens) with the system clock: events sent at `rate`/s over
  * loopback HTTP (batches every 10 ms, as SDKs send), each entering an event-triggered journey
  * whose first node is an email, received by a local SMTP server. Latency = SMTP receipt − send.
  * The first `warmupSeconds` of the load are reported apart (`cold`): they include opening
@@ -32,6 +33,7 @@ export async function eventToSmtp(
   seconds: number,
   warmupSeconds: number,
   log: (line: string) => void,
+  openStore: (dir: string) => Promise<Store> = (dir) => openSqliteStore({ file: join(dir, "latency.db") }),
 ) {
   const dir = mkdtempSync(join(tmpdir(), "journeys-bench-latency-"));
   const helper = (role: "sink" | "load") => {
@@ -49,7 +51,7 @@ export async function eventToSmtp(
   const load = helper("load");
   const smtpPort = Number((await sink.nextLine()).split(" ")[1]);
 
-  const store = await openSqliteStore({ file: join(dir, "latency.db") });
+  const store = await openStore(dir);
   const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
   const business = await createBusinessWithOwner(r, {
     name: "Latency",

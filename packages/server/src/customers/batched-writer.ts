@@ -307,7 +307,7 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       return direct.hasMessage(messageId);
     },
     async insertEvent(e) {
-      if (await writer.hasMessage(e.messageId)) return false;
+      if (!e.generatedMessageId && (await writer.hasMessage(e.messageId))) return false;
       storedMessages.add(e.messageId);
       lookedUpMessages.add(e.messageId);
       events.push(e);

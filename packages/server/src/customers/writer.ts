@@ -17,6 +17,8 @@ export interface StoredEvent {
   timestamp: number;
   receivedAt: number;
   messageId: string;
+  /** The message had no messageId and this one was made up for it: no stored event has it. */
+  generatedMessageId?: boolean;
 }
 
 /**

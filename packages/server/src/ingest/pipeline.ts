@@ -129,6 +129,7 @@ async function applyOne(
     timestamp: message.timestamp,
     receivedAt: now,
     messageId: message.messageId ?? `gen_${eventId}`,
+    generatedMessageId: message.messageId === null,
   });
   if (!inserted) return { status: "duplicate" };
 
