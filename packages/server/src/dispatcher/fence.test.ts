@@ -115,5 +115,85 @@ for (const dialect of DIALECTS) {
       assert.equal(row.status, "failed");
       assert.equal(row.detail?.reason, "attempts_exhausted");
     });
+
+    it("records outcomes finishing together in one go: each fenced, each enrollment's trail in order", async () => {
+      const businessId = ctx.alpha.businessId;
+      const first = await queue();
+      const enrollmentId = first.enrollmentId;
+      const { customer } = await createCustomer(t.r, businessId, { email: "together@example.com" });
+      const tpl = await createTemplate(t.r, businessId, {
+        name: "T",
+        channel: "email",
+        subject: "S",
+        body: "B",
+      });
+      const more = [];
+      for (const nodeId of ["second", "third"])
+        more.push(
+          await queueDelivery(t.r, {
+            businessId,
+            customerId: customer.id,
+            templateId: tpl.id,
+            enrollmentId,
+            nodeId,
+          }),
+        );
+      const other = await queueDelivery(t.r, { businessId, customerId: customer.id, templateId: tpl.id });
+      const late = await queueDelivery(t.r, { businessId, customerId: customer.id, templateId: tpl.id });
+      // The engine wrote the enrollment's first trail row.
+      await t.r.store.db
+        .insertInto("enrollment_trail")
+        .values({
+          business_id: businessId,
+          enrollment_id: enrollmentId,
+          seq: 1,
+          at: 1,
+          entry: '{"type":"entered"}',
+        })
+        .execute();
+      const mine = new Set([first.id, ...more.map((m) => m.id), other.id, late.id]);
+      const claimed = (await claimDeliveries(t.r, { limit: 100, leaseMs: 1_000 })).filter((d) =>
+        mine.has(d.id),
+      );
+      assert.equal(claimed.length, 5);
+      // `late`'s worker hangs past its lease and another takes it over.
+      t.clock.advance(1_001);
+      const retaken = (await claimDeliveries(t.r, { limit: 100, leaseMs: 60_000 })).filter((d) =>
+        mine.has(d.id),
+      );
+      const byId = new Map(claimed.map((d) => [d.id, d]));
+      const stale = byId.get(late.id)!;
+      for (const d of retaken) if (d.id !== late.id) byId.set(d.id, d); // the others' current attempts
+
+      const results = await Promise.all([
+        recordOutcome(t.r, byId.get(first.id)!, { status: "sent", messageId: "<one@shop.example>" }),
+        recordOutcome(t.r, byId.get(more[0]!.id)!, {
+          status: "skipped",
+          reason: "no_consent",
+          why: "unsubscribed",
+        }),
+        recordOutcome(t.r, byId.get(more[1]!.id)!, { status: "failed", reason: "permanent", why: "550" }),
+        recordOutcome(t.r, byId.get(other.id)!, {
+          status: "retrying",
+          retryAt: t.clock.now() + 5_000,
+          why: "421",
+        }),
+        recordOutcome(t.r, stale, { status: "sent", messageId: "<late@shop.example>" }),
+      ]);
+      assert.deepEqual(results, [true, true, true, true, false], "only the stale attempt lost its fence");
+      assert.deepEqual(
+        (await trailOf(t.r, businessId, enrollmentId)).map((e) => [e.seq, e.type]),
+        [
+          [1, "entered"],
+          [2, "sent"],
+          [3, "skipped"],
+          [4, "failed"],
+        ],
+      );
+      const status = async (id: string) => (await deliveryRow(t.r, businessId, id)).status;
+      assert.equal((await deliveryRow(t.r, businessId, first.id)).message_id, "<one@shop.example>");
+      assert.equal(await status(other.id), "queued", "a retry goes back in the queue");
+      assert.equal(await status(late.id), "sending", "still held by the attempt that took it over");
+    });
   });
 }
