@@ -46,25 +46,28 @@ export async function loadBatch(db: Db, businessId: string, work: Work[], postgr
 
   // Every enrollment of these customers in these journeys: enough to decide enter (one at a
   // time, once per run), wake / archive (by id) and left_segment (the in-flight one).
+  // …each with the last seq of its trail (the next step appends after it).
   const enrollments = new Map<string, EnrollmentsTable>();
-  const enrollmentRows = await db
-    .selectFrom("enrollments")
-    .selectAll()
-    .where("business_id", "=", businessId)
-    .where(oneOf("customer_id", customerIds, postgres))
-    .where(oneOf("journey_id", journeyIds, postgres))
-    .execute();
-  for (const row of enrollmentRows) enrollments.set(row.id, row);
-
   const trailSeq = new Map<string, number>();
-  const seqRows = await db
-    .selectFrom("enrollment_trail")
-    .select(["enrollment_id", (eb) => eb.fn.max("seq").as("seq")])
-    .where("business_id", "=", businessId)
-    .where(oneOf("enrollment_id", [...enrollments.keys()], postgres))
-    .groupBy("enrollment_id")
+  const enrollmentRows = await db
+    .selectFrom("enrollments as e")
+    .selectAll("e")
+    .select((eb) =>
+      eb
+        .selectFrom("enrollment_trail as t")
+        .select((t) => t.fn.max("t.seq").as("seq"))
+        .whereRef("t.business_id", "=", "e.business_id")
+        .whereRef("t.enrollment_id", "=", "e.id")
+        .as("trail_seq"),
+    )
+    .where("e.business_id", "=", businessId)
+    .where(oneOf("e.customer_id", customerIds, postgres))
+    .where(oneOf("e.journey_id", journeyIds, postgres))
     .execute();
-  for (const row of seqRows) trailSeq.set(row.enrollment_id, Number(row.seq));
+  for (const { trail_seq, ...row } of enrollmentRows) {
+    enrollments.set(row.id, row);
+    if (trail_seq !== null) trailSeq.set(row.id, Number(trail_seq));
+  }
   return { journeys, enrollments, trailSeq };
 }
 

@@ -42,20 +42,10 @@ export async function runDue(
 ): Promise<RunDueResult> {
   const now = options.now ?? r.clock.now();
   const lane = options.lane;
+  if (lane && lane.of > 1 && r.store.dialect !== "postgres")
+    throw new Error("lanes need PostgreSQL: SQLite has one writer");
   return r.store.db.transaction().execute(async (trx) => {
-    let claim = trx
-      .selectFrom("engine_work")
-      .selectAll()
-      .where("run_at", "<=", now)
-      .orderBy("run_at")
-      .orderBy("id")
-      .limit(options.limit);
-    if (r.store.dialect === "postgres") claim = claim.forUpdate().skipLocked();
-    if (lane && lane.of > 1) {
-      if (r.store.dialect !== "postgres") throw new Error("lanes need PostgreSQL: SQLite has one writer");
-      claim = claim.where(sql<boolean>`(hashtext(customer_id) & 2147483647) % ${lane.of} = ${lane.index}`);
-    }
-    const work = (await claim.execute()) as Work[];
+    const work = await claimWork(trx, r.store.dialect === "postgres", now, options.limit, lane);
     const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0 };
     const byBusiness = new Map<string, Work[]>();
     for (const item of work) {
@@ -70,6 +60,40 @@ export async function runDue(
     }
     return result;
   });
+}
+
+/**
+ * The due work of this transaction, oldest first. PostgreSQL takes it out of the queue in the
+ * same statement (`delete … returning`, rows other workers hold skipped), so the commit that
+ * writes its results is the one that removes it; SQLite reads it and the flush deletes it.
+ */
+async function claimWork(
+  db: Resources["store"]["db"],
+  postgres: boolean,
+  now: number,
+  limit: number,
+  lane: Lane | undefined,
+): Promise<Work[]> {
+  if (!postgres) {
+    return (await db
+      .selectFrom("engine_work")
+      .selectAll()
+      .where("run_at", "<=", now)
+      .orderBy("run_at")
+      .orderBy("id")
+      .limit(limit)
+      .execute()) as Work[];
+  }
+  const ofLane =
+    lane && lane.of > 1 ? sql`and (hashtext(customer_id) & 2147483647) % ${lane.of} = ${lane.index}` : sql``;
+  const { rows } = await sql<Work>`
+    delete from engine_work where (business_id, id) in (
+      select business_id, id from engine_work where run_at <= ${now} ${ofLane}
+      order by run_at, id limit ${limit} for update skip locked)
+    returning *`.execute(db);
+  return rows
+    .map((row) => ({ ...row, id: Number(row.id), run_at: Number(row.run_at) }))
+    .sort((a, b) => a.run_at - b.run_at || a.id - b.id);
 }
 
 async function runBusiness(
@@ -210,11 +234,7 @@ async function runBusiness(
       enrollmentRow(businessId, result.enrollment, readJson(row.trigger_event), Number(row.entered_at), now),
     );
   }
-  const queued = await writes.flush(
-    db,
-    r.store,
-    businessId,
-    items.map((i) => i.id),
-  );
+  // PostgreSQL removed the items when it claimed them.
+  const queued = await writes.flush(db, r.store, businessId, postgres ? [] : items.map((i) => i.id));
   return { nodes, queued };
 }
