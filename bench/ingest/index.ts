@@ -14,6 +14,7 @@ import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-s
 import { insertSegments } from "../../packages/server/src/testing/segments";
 import { benchDatabaseUrl } from "../postgres-database";
 import type { BenchFigures, Benchmark } from "../types";
+import { importRate } from "./import";
 import { postgresFigures } from "./postgres";
 import { lastMembershipSeq, rawEventRows, rawEveryRow } from "./raw";
 import { messages, SEGMENTS } from "./workload";
@@ -169,6 +170,8 @@ const bench: Benchmark = async ({ quick, log }) => {
       .get(business.businessId) as string;
     const every = rawEveryRow(store, business.businessId, group, seqBefore, probe);
     const rawEvery = total / every.seconds;
+    // Untimed by the ratios above: a CSV import into the same business after the run.
+    const imported = await importRate(r, business.businessId, quick ? 2_000 : 5_000, "imp");
     await store.close();
 
     let pg: BenchFigures = { metrics: {}, baselines: {}, ratios: {} };
@@ -185,6 +188,7 @@ const bench: Benchmark = async ({ quick, log }) => {
         "profile change → membership event p99 ms (idle)": idle.p99,
         "profile change → membership event p99 ms (under load)": loaded?.p99 ?? Number.NaN,
         [`one customer's events/s after ${(heavyBatches - 4) * BATCH} of its own`]: Math.round(heavyLast),
+        "sqlite CSV import rows/s (new customers, 20 segments)": Math.round(imported),
         ...pg.metrics,
       },
       baselines: {
@@ -198,6 +202,12 @@ const bench: Benchmark = async ({ quick, log }) => {
         "ingest / raw insert of every row written": rate / rawEvery,
         "one customer's events/s, long history / first events": heavyLast / heavyFirst,
         ...pg.ratios,
+        ...(pg.metrics["postgres CSV import rows/s (new customers, 20 segments)"]
+          ? {
+              "postgres CSV import / sqlite CSV import":
+                pg.metrics["postgres CSV import rows/s (new customers, 20 segments)"] / imported,
+            }
+          : {}),
       },
       notes: [
         `${total} messages (90% track, 10% identify) over ${customers} customers, batches of ${BATCH}, ${CONCURRENCY} requests in flight, loopback HTTP from a load process of its own`,

@@ -13,10 +13,46 @@ import { openPostgresStore } from "../../packages/server/src/store/postgres/post
 import { insertSegments } from "../../packages/server/src/testing/segments";
 import { withDatabase } from "../postgres-database";
 import type { BenchFigures } from "../types";
+import { importRate } from "./import";
 import { messages, SEGMENTS } from "./workload";
 
 const CALL = 500;
 const IN_FLIGHT = 4;
+
+/**
+ * Two stores on one database (two API processes, in one process here), each with four calls
+ * in flight, their calls interleaved over the same users, none of whom exists yet: both
+ * processes create the same customers at once. Every call must be answered.
+ */
+async function twoProcesses(
+  dbUrl: string,
+  here: Resources,
+  businessId: string,
+  all: Record<string, unknown>[],
+) {
+  const sibling = await openPostgresStore({ url: dbUrl, migrate: false });
+  const there: Resources = { ...here, store: sibling, catalogs: new SegmentCatalogs() };
+  let failed = 0;
+  const started = performance.now();
+  try {
+    await Promise.all(
+      [here, there].flatMap((r, p) =>
+        Array.from({ length: IN_FLIGHT }, async (_, k) => {
+          for (let i = (p * IN_FLIGHT + k) * CALL; i < all.length; i += 2 * IN_FLIGHT * CALL) {
+            try {
+              await ingest(r, businessId, all.slice(i, i + CALL));
+            } catch {
+              failed++;
+            }
+          }
+        }),
+      ),
+    );
+  } finally {
+    await sibling.close();
+  }
+  return { rate: all.length / ((performance.now() - started) / 1000), failed };
+}
 
 /**
  * Ingestion on PostgreSQL in one process: the same workload as the embedded run, in calls of
@@ -91,8 +127,16 @@ export async function postgresFigures(
           await applyMessages(w, { business: business!, catalog, eventTriggers, newId, now: at }, valid);
         });
       });
+      log("postgres: a CSV import, then two processes ingesting new customers at once");
+      const imported = await importRate(r, businessId, quick ? 2_000 : 5_000, "imp");
+      const two = await twoProcesses(dbUrl, r, businessId, messages(quick ? 8_000 : 20_000, 2_000, "two"));
       return {
-        metrics: { "postgres ingest events/s (one process, in-process calls)": Math.round(batched) },
+        metrics: {
+          "postgres ingest events/s (one process, in-process calls)": Math.round(batched),
+          "postgres CSV import rows/s (new customers, 20 segments)": Math.round(imported),
+          "postgres two processes at once, events/s (new customers in both)": Math.round(two.rate),
+          "postgres two processes at once, failed calls": two.failed,
+        },
         baselines: {
           "postgres per-message writer events/s (same pipeline, same database)": Math.round(perMessage),
         },
