@@ -1,3 +1,4 @@
+import { deliveryKey } from "@journeys/core";
 import { fromRow } from "../engine/run-due";
 import { notFound } from "../errors";
 import type { Resources } from "../resources";
@@ -72,6 +73,9 @@ export async function enrollmentWithTrail(
     ])
     .where("business_id", "=", businessId)
     .where("enrollment_id", "=", enrollmentId)
+    // No index leads with enrollment_id (every index costs each step a write): name the rows by
+    // their unique delivery keys instead — one per message node the enrollment visited.
+    .where("delivery_key", "in", keysOf(fromRow(row).visited, enrollmentId))
     .orderBy("id")
     .execute();
   return {
@@ -99,4 +103,9 @@ export async function enrollmentWithTrail(
       sentAt: d.sent_at === null ? null : Number(d.sent_at),
     })),
   };
+}
+
+/** The delivery keys an enrollment's visited nodes may have queued (never an empty list). */
+function keysOf(visited: readonly string[], enrollmentId: string): string[] {
+  return visited.length > 0 ? visited.map((nodeId) => deliveryKey(enrollmentId, nodeId)) : [""];
 }

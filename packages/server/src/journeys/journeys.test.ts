@@ -215,6 +215,11 @@ for (const dialect of DIALECTS) {
       const types = detail.body.trail.map((t: { type: string }) => t.type);
       for (const type of ["entered", "queued", "waiting", "waited", "branched", "exited"])
         assert.ok(types.includes(type), `${type} in ${types}`);
+      assert.deepEqual(
+        detail.body.deliveries.map((d: { nodeId: string }) => d.nodeId).sort(),
+        ["nudge", "welcome"],
+        "the enrollment lists both of its deliveries",
+      );
     });
 
     it("does not re-enter a customer within a run, and re-enters after pause and activate", async () => {
