@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "../store/schema";
 import { type PendingWrites, writePending } from "./batched-flush";
 import { type Customer, toCustomer } from "./customer";
-import { kyselyWriter } from "./kysely-writer";
+import { kyselyWriter, lockCustomerCreation } from "./kysely-writer";
 import type { CustomerWriter, ReadAhead, StoredEvent } from "./writer";
 
 /** What this transaction has read of one customer (its row is locked until the end). */
@@ -82,6 +82,28 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
     idByUserId.clear();
     idByEmail.clear();
     idByAlias.clear();
+  };
+
+  const aliasesOf = (anonymousIds: string[]) =>
+    db
+      .selectFrom("customer_aliases")
+      .select(["anonymous_id", "customer_id"])
+      .where("business_id", "=", businessId)
+      .where("anonymous_id", "=", sql<string>`any(${anonymousIds}::text[])`)
+      .execute();
+
+  /** Whether some userId or anonymousId names nobody yet (read without locking anything). */
+  const mayCreateCustomers = async (userIds: string[], anonymousIds: string[]): Promise<boolean> => {
+    if (userIds.length > 0) {
+      const known = await db
+        .selectFrom("customers")
+        .select("user_id")
+        .where("business_id", "=", businessId)
+        .where("user_id", "=", sql<string>`any(${userIds}::text[])`)
+        .execute();
+      if (known.length < new Set(userIds).size) return true;
+    }
+    return anonymousIds.length > 0 && (await aliasesOf(anonymousIds)).length < new Set(anonymousIds).size;
   };
 
   const loadMembers = async (h: Held): Promise<Set<string>> => {
@@ -181,27 +203,20 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
         return rows.map((row) => hold(toCustomer(row)));
       };
       const userIds = ahead.userIds.filter((u) => !idByUserId.has(u));
-      if (userIds.length > 0) {
-        // Groups that name one userId take turns, existing customer or not: without this, two
-        // processes that both found no "u1" both created it, and one failed on the unique index.
-        // Taken in one order (the subquery's), so two groups never wait for each other.
-        await sql`select pg_advisory_xact_lock(k) from (
-            select distinct hashtextextended(${`userId:${businessId}:`} || u, 0) as k
-            from unnest(${userIds}::text[]) as u order by k offset 0) as t`.execute(db);
+      const anonymousIds = ahead.anonymousIds.filter((a) => !idByAlias.has(a));
+      if (await mayCreateCustomers(userIds, anonymousIds)) {
+        // Groups that may create customers take turns per business, before they lock any row:
+        // two processes that both found no "u1" both created it, and one failed on the unique
+        // index. It is the lock the plan limit's count takes (one lock, whatever the group).
+        await lockCustomerCreation(db, businessId);
       }
       await lockCustomers("user_id", userIds);
       for (const u of userIds) if (!idByUserId.has(u)) idByUserId.set(u, null);
       const emails = ahead.emails.filter((e) => !idByEmail.has(e));
       await lockCustomers("email", emails);
       for (const e of emails) if (!idByEmail.has(e)) idByEmail.set(e, null);
-      const anonymousIds = ahead.anonymousIds.filter((a) => !idByAlias.has(a));
       if (anonymousIds.length > 0) {
-        const aliases = await db
-          .selectFrom("customer_aliases")
-          .select(["anonymous_id", "customer_id"])
-          .where("business_id", "=", businessId)
-          .where("anonymous_id", "=", sql<string>`any(${anonymousIds}::text[])`)
-          .execute();
+        const aliases = await aliasesOf(anonymousIds);
         for (const a of anonymousIds) idByAlias.set(a, null);
         for (const a of aliases) idByAlias.set(a.anonymous_id, a.customer_id);
         await lockCustomers(

@@ -23,6 +23,15 @@ export function customerRow(businessId: string, c: Customer): CustomersTable {
 }
 
 /**
+ * PostgreSQL: creating customers takes turns per business until the transaction ends (a
+ * transaction-scoped advisory lock), so counts for the plan limit and "nobody has this userId
+ * yet" stay true while the transaction acts on them.
+ */
+export async function lockCustomerCreation(db: Kysely<Database>, businessId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`customers:${businessId}`}, 0))`.execute(db);
+}
+
+/**
  * The CustomerWriter over Kysely: PostgreSQL's, and the reference for SQLite's fast one.
  *
  * Every customer it reads is locked (`FOR UPDATE`) until the transaction ends. Many processes
@@ -253,7 +262,7 @@ export function kyselyWriter(db: Kysely<Database>, businessId: string): Customer
     async customerCount() {
       // Creating customers takes turns per business across processes: the count stays true
       // until this transaction ends, so two cannot both take the plan's last slot.
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`customers:${businessId}`}, 0))`.execute(db);
+      await lockCustomerCreation(db, businessId);
       const row = await db
         .selectFrom("customers")
         .select((eb) => eb.fn.countAll<number>().as("n"))
