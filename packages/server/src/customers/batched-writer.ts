@@ -92,16 +92,23 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       .where("anonymous_id", "=", sql<string>`any(${anonymousIds}::text[])`)
       .execute();
 
-  /** Whether some userId or anonymousId names nobody yet (read without locking anything). */
-  const mayCreateCustomers = async (userIds: string[], anonymousIds: string[]): Promise<boolean> => {
-    if (userIds.length > 0) {
+  /**
+   * Whether some userId, email or anonymousId names nobody yet (read without locking anything):
+   * then the group may create a customer.
+   */
+  const mayCreateCustomers = async (userIds: string[], emails: string[], anonymousIds: string[]) => {
+    for (const [column, values] of [
+      ["user_id", userIds],
+      ["email", emails],
+    ] as const) {
+      if (values.length === 0) continue;
       const known = await db
         .selectFrom("customers")
-        .select("user_id")
+        .select(column)
         .where("business_id", "=", businessId)
-        .where("user_id", "=", sql<string>`any(${userIds}::text[])`)
+        .where(column, "=", sql<string>`any(${values}::text[])`)
         .execute();
-      if (known.length < new Set(userIds).size) return true;
+      if (known.length < new Set(values).size) return true;
     }
     return anonymousIds.length > 0 && (await aliasesOf(anonymousIds)).length < new Set(anonymousIds).size;
   };
@@ -203,8 +210,9 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
         return rows.map((row) => hold(toCustomer(row)));
       };
       const userIds = ahead.userIds.filter((u) => !idByUserId.has(u));
+      const emails = ahead.emails.filter((e) => !idByEmail.has(e));
       const anonymousIds = ahead.anonymousIds.filter((a) => !idByAlias.has(a));
-      if (await mayCreateCustomers(userIds, anonymousIds)) {
+      if (await mayCreateCustomers(userIds, emails, anonymousIds)) {
         // Groups that may create customers take turns per business, before they lock any row:
         // two processes that both found no "u1" both created it, and one failed on the unique
         // index. It is the lock the plan limit's count takes (one lock, whatever the group).
@@ -212,7 +220,6 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       }
       await lockCustomers("user_id", userIds);
       for (const u of userIds) if (!idByUserId.has(u)) idByUserId.set(u, null);
-      const emails = ahead.emails.filter((e) => !idByEmail.has(e));
       await lockCustomers("email", emails);
       for (const e of emails) if (!idByEmail.has(e)) idByEmail.set(e, null);
       if (anonymousIds.length > 0) {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { systemClock } from "../clock";
+import { importCustomers } from "../customers/import";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
@@ -14,7 +16,7 @@ import { ingest } from "./ingest";
 const CUSTOMERS = 100;
 
 for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
-  describe(`[${dialect.name}] ingestion from two processes at once`, { skip: dialect.skip }, () => {
+  describe(`[${dialect.name}] ingestion and imports from two processes at once`, { skip: dialect.skip }, () => {
     const ctx = useStore(dialect);
     /** Runs `test` with this process's resources and a second process's, on one database. */
     const twoProcesses = async (test: (here: Resources, there: Resources) => Promise<void>) => {
@@ -139,6 +141,28 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         ]);
         assert.equal(a.accepted + b.accepted, 2 * users.length);
         assert.equal(await rowsOf("customers", businessId), users.length, "one customer per userId");
+      }));
+
+    it("imports one email-only file in both processes at once: each email once, no batch fails", () =>
+      twoProcesses(async (here, there) => {
+        const { businessId } = await createBusinessWithOwner(here, {
+          name: "Imports in both",
+          plan: "enterprise",
+          ownerEmail: "imports@example.com",
+        });
+        const csv = ["email,plan", ...Array.from({ length: 1_200 }, (_, i) => `e${i}@example.com,pro`)].join(
+          "\n",
+        );
+        const run = (r: Resources) =>
+          importCustomers(r, businessId, Readable.from([csv]), { mapping: {}, onDuplicate: "update" });
+        const [a, b] = await Promise.all([run(here), run(there)]);
+        assert.deepEqual(
+          [a.status, b.status],
+          ["completed", "completed"],
+          `${a.error ?? ""} ${b.error ?? ""}`,
+        );
+        assert.equal(a.created + b.created, 1_200, "each email created once");
+        assert.equal(await rowsOf("customers", businessId), 1_200);
       }));
 
     it("lets the two processes together create no more customers than the plan allows", () =>
