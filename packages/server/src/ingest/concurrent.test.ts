@@ -16,7 +16,9 @@ import { ingest } from "./ingest";
 const CUSTOMERS = 100;
 
 for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
-  describe(`[${dialect.name}] ingestion and imports from two processes at once`, { skip: dialect.skip }, () => {
+  describe(`[${dialect.name}] ingestion and imports from two processes at once`, {
+    skip: dialect.skip,
+  }, () => {
     const ctx = useStore(dialect);
     /** Runs `test` with this process's resources and a second process's, on one database. */
     const twoProcesses = async (test: (here: Resources, there: Resources) => Promise<void>) => {
