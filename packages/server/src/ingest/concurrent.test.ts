@@ -35,6 +35,10 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
       }
     };
 
+    let businesses = 0;
+    const newBusiness = async (r: Resources, name: string, plan: "enterprise" | "starter" = "enterprise") =>
+      (await createBusinessWithOwner(r, { name, plan, ownerEmail: `owner${++businesses}@example.com` }))
+        .businessId;
     const rowsOf = async (table: "customers" | "events" | "event_hits", businessId: string) =>
       Number(
         (
@@ -57,11 +61,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
 
     it("sees the other process's event of the same customer: at least twice, twice, joins", () =>
       twoProcesses(async (here, there) => {
-        const { businessId } = await createBusinessWithOwner(here, {
-          name: "Two processes",
-          plan: "enterprise",
-          ownerEmail: "two@example.com",
-        });
+        const businessId = await newBusiness(here, "Two processes");
         const [segmentId] = await insertSegments(ctx.store, businessId, [
           { name: "Viewed twice", rule: { event: "Viewed", op: "atLeast", count: 2 } },
         ]);
@@ -93,11 +93,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
 
     it("stores a batch sent to both processes at once once, and counts each event once", () =>
       twoProcesses(async (here, there) => {
-        const { businessId } = await createBusinessWithOwner(here, {
-          name: "Same batch twice",
-          plan: "enterprise",
-          ownerEmail: "twice@example.com",
-        });
+        const businessId = await newBusiness(here, "Same batch twice");
         const [segmentId] = await insertSegments(ctx.store, businessId, [
           { name: "Viewed exactly once", rule: { event: "Viewed", op: "exactly", count: 1 } },
         ]);
@@ -124,11 +120,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
 
     it("creates a new customer both processes hear of at once only once, and fails no call", () =>
       twoProcesses(async (here, there) => {
-        const { businessId } = await createBusinessWithOwner(here, {
-          name: "Newcomers in both",
-          plan: "enterprise",
-          ownerEmail: "newcomers@example.com",
-        });
+        const businessId = await newBusiness(here, "Newcomers in both");
         const users = Array.from({ length: 500 }, (_, i) => `new${i}`);
         const calls = (process: string) =>
           users.map((userId) => ({
@@ -147,11 +139,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
 
     it("imports one email-only file in both processes at once: each email once, no batch fails", () =>
       twoProcesses(async (here, there) => {
-        const { businessId } = await createBusinessWithOwner(here, {
-          name: "Imports in both",
-          plan: "enterprise",
-          ownerEmail: "imports@example.com",
-        });
+        const businessId = await newBusiness(here, "Imports in both");
         const csv = ["email,plan", ...Array.from({ length: 1_200 }, (_, i) => `e${i}@example.com,pro`)].join(
           "\n",
         );
@@ -169,11 +157,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
 
     it("lets the two processes together create no more customers than the plan allows", () =>
       twoProcesses(async (here, there) => {
-        const { businessId } = await createBusinessWithOwner(here, {
-          name: "Starter",
-          plan: "starter",
-          ownerEmail: "starter@example.com",
-        });
+        const businessId = await newBusiness(here, "Starter", "starter");
         await fillCustomers(ctx.store, businessId, 990);
         const newcomers = (prefix: string) =>
           Array.from({ length: 10 }, (_, i) => ({
