@@ -14,9 +14,7 @@ interface Held {
   storedMembers: Set<string> | null;
   /** Counter → the newest stored hit timestamps (descending), at most `cap` of them. */
   storedHits: Map<string, { newest: number[]; cap: number }>;
-  /** Created in this transaction: nothing of it is stored yet. */
-  fresh: boolean;
-  /** The identity its stored row has (null: not stored yet): unique indexes judge these. */
+  /** The identity its stored row has; null while it is created in this transaction and not stored yet. */
   storedIdentity: { userId: string | null; email: string | null } | null;
 }
 
@@ -66,7 +64,6 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       members: fresh ? new Set() : null,
       storedMembers: fresh ? new Set() : null,
       storedHits: new Map(),
-      fresh,
       storedIdentity: fresh ? null : { userId: customer.userId, email: customer.email },
     });
     if (customer.userId !== null) idByUserId.set(customer.userId, customer.id);
@@ -151,7 +148,6 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
         const extra = bufferedHits.get(hitKey(h.customer.id, counter));
         if (extra) stored.newest = [...stored.newest, ...extra].sort((a, b) => b - a).slice(0, stored.cap);
       }
-      h.fresh = false;
       h.storedIdentity = { userId: h.customer.userId, email: h.customer.email };
     }
     customers = new Map();
@@ -232,7 +228,7 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
         );
       }
 
-      const unread = [...held.values()].filter((h) => !h.fresh && h.members === null);
+      const unread = [...held.values()].filter((h) => h.members === null);
       if (unread.length === 0) return;
       const ids = unread.map((h) => h.customer.id);
       const members = await db
@@ -346,11 +342,12 @@ export function batchedWriter(db: Kysely<Database>, businessId: string) {
       const h = held.get(customerId);
       const read = h?.storedHits.get(counter);
       // Read ahead and enough for this cap (or every stored hit): no query.
-      let stored = h?.fresh
-        ? []
-        : read && (read.cap >= cap || read.newest.length < read.cap)
-          ? read.newest
-          : undefined;
+      let stored =
+        h && h.storedIdentity === null
+          ? []
+          : read && (read.cap >= cap || read.newest.length < read.cap)
+            ? read.newest
+            : undefined;
       if (stored === undefined) {
         const rows = await db
           .selectFrom("event_hits")

@@ -87,7 +87,9 @@ function coalesced<T>(load: (businessId: string, ids: string[]) => Promise<Map<s
       if (waiting.size === 0) setImmediate(() => void run());
       const byId = waiting.get(businessId) ?? new Map<string, ((value: T | null) => void)[]>();
       waiting.set(businessId, byId);
-      byId.set(id, [...(byId.get(id) ?? []), resolve]);
+      const resolvers = byId.get(id) ?? [];
+      resolvers.push(resolve);
+      byId.set(id, resolvers);
       failed.push(reject);
     });
 }

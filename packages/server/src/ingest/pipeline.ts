@@ -1,13 +1,7 @@
 import { affectedSegments, eventMatches } from "@journeys/core";
 import type { Business } from "../accounts/businesses";
 import type { Customer } from "../customers/customer";
-import {
-  applyProfilePatch,
-  blankCustomer,
-  normaliseEmail,
-  normalisePhone,
-  type ProfileChange,
-} from "../customers/profile";
+import { applyProfilePatch, blankCustomer, normalisePhone, type ProfileChange } from "../customers/profile";
 import { CustomerAllowance } from "../customers/save-profile";
 import { identityHashes } from "../customers/suppression";
 import type { CustomerWriter, ReadAhead } from "../customers/writer";
@@ -69,17 +63,14 @@ export async function applyMessages(
 /** What applying `messages` will read: ids, identities and counters (see ReadAhead). */
 export function readAheadOf(messages: readonly IngestMessage[], catalog: SegmentCatalog): ReadAhead {
   const ids = (values: (string | null)[]) => [...new Set(values.filter((v): v is string => v !== null))];
-  const emails = messages.map((m) => {
-    const email = m.type === "identify" ? normaliseEmail(m.traits.email) : null;
-    return typeof email === "string" ? email : null;
-  });
+  const identities = messages.map(newIdentity);
   return {
     messageIds: ids(messages.map((m) => m.messageId)),
     // alias(previousId → userId) also looks previousId up as a userId.
     userIds: ids(messages.flatMap((m) => [m.userId, m.type === "alias" ? m.previousId : null])),
     anonymousIds: ids(messages.map((m) => (m.type === "alias" ? m.previousId : m.anonymousId))),
-    emails: ids(emails),
-    identityHashes: ids(messages.flatMap((m) => identityHashes(catalog.businessId, newIdentity(m)))),
+    emails: ids(identities.map((identity) => identity.email)),
+    identityHashes: ids(identities.flatMap((identity) => identityHashes(catalog.businessId, identity))),
     counterCaps: counterCaps(catalog),
   };
 }
