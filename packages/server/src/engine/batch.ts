@@ -118,10 +118,11 @@ export class BatchWrites {
   }
 }
 
+/** `triggerEvent` is the stored JSON text of the event that enrolled the customer, or null. */
 export function enrollmentRow(
   businessId: string,
   e: Enrollment,
-  triggerEvent: unknown,
+  triggerEvent: string | null,
   enteredAt: number,
   now: number,
 ): EnrollmentsTable {
@@ -137,7 +138,7 @@ export function enrollmentRow(
     wait_until: e.waitUntil,
     visited: writeJson(e.visited),
     exit_reason: e.exitReason,
-    trigger_event: triggerEvent === null || triggerEvent === undefined ? null : writeJson(triggerEvent),
+    trigger_event: triggerEvent,
     entered_at: enteredAt,
     updated_at: now,
   };

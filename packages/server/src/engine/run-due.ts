@@ -1,7 +1,13 @@
-import { type EnrollmentInput, newEnrollment, splitSegmentIds, step } from "@journeys/core";
+import {
+  type EnrollmentInput,
+  type JourneyDefinition,
+  newEnrollment,
+  splitSegmentIds,
+  step,
+} from "@journeys/core";
 import { sql } from "kysely";
 import type { Resources } from "../resources";
-import { readJson, writeJson } from "../store/json";
+import { jsonText, writeJson } from "../store/json";
 import type { EnrollmentsTable } from "../store/schema";
 import { BatchWrites, enrollmentRow, fromRow, loadBatch, loadMemberships, type Work } from "./batch";
 import type { DefinitionCache } from "./definitions";
@@ -106,17 +112,23 @@ async function runBusiness(
 ) {
   const postgres = r.store.dialect === "postgres";
   const loaded = await loadBatch(db, businessId, items, postgres);
-  const definitionOf = (journeyId: string, version: number) =>
-    definitions.get(db, businessId, journeyId, version);
+  // The definitions in play, each read once (the cache holds them across batches): the
+  // published version for entries, each loaded enrollment's own version for the rest.
+  const inPlay = new Map<string, JourneyDefinition | null>();
+  const versionKey = (journeyId: string, version: number) => `${journeyId}\u0000${version}`;
+  const wanted = new Map<string, [journeyId: string, version: number]>();
+  for (const item of items) {
+    const version = loaded.journeys.get(item.journey_id)?.publishedVersion ?? null;
+    if (version !== null) wanted.set(versionKey(item.journey_id, version), [item.journey_id, version]);
+  }
+  for (const row of loaded.enrollments.values())
+    wanted.set(versionKey(row.journey_id, Number(row.version)), [row.journey_id, Number(row.version)]);
+  for (const [key, [journeyId, version]] of wanted)
+    inPlay.set(key, await definitions.get(db, businessId, journeyId, version));
   // Split nodes read memberships: load them once for the batch, for the segments any version in play splits on.
   const splitSegments = new Set<string>();
-  const addSplits = async (journeyId: string, version: number | null) => {
-    const definition = version === null ? null : await definitionOf(journeyId, version);
+  for (const definition of inPlay.values())
     if (definition) for (const id of splitSegmentIds(definition)) splitSegments.add(id);
-  };
-  for (const item of items)
-    await addSplits(item.journey_id, loaded.journeys.get(item.journey_id)?.publishedVersion ?? null);
-  for (const row of loaded.enrollments.values()) await addSplits(row.journey_id, Number(row.version));
   const memberships = await loadMemberships(
     db,
     businessId,
@@ -157,7 +169,7 @@ async function runBusiness(
         customerId: item.customer_id,
         run: journey.run,
       });
-      row = enrollmentRow(businessId, fresh, readJson(item.payload), now, now);
+      row = enrollmentRow(businessId, fresh, jsonText(item.payload), now, now);
       index(row);
       input = { type: "enter" };
     } else {
@@ -170,7 +182,7 @@ async function runBusiness(
           : { type: item.kind as "wake" | "left_segment" | "archive" };
     }
     const enrollment = fromRow(row);
-    const definition = await definitionOf(item.journey_id, enrollment.version);
+    const definition = inPlay.get(versionKey(item.journey_id, enrollment.version));
     if (!definition) continue;
     const members = memberships.get(item.customer_id);
     const result = step(definition, enrollment, input, now, { isMember: (id) => members?.has(id) ?? false });
@@ -193,7 +205,7 @@ async function runBusiness(
           customer_id: enrollment.customerId,
           channel: command.channel,
           template_id: command.templateId,
-          context: writeJson({ event: readJson(row.trigger_event) ?? null }),
+          context: `{"event":${jsonText(row.trigger_event) ?? "null"}}`,
           status: "queued",
           attempts: 0,
           next_attempt_at: now,
@@ -231,7 +243,7 @@ async function runBusiness(
     }
     writes.enrollments.set(
       enrollment.id,
-      enrollmentRow(businessId, result.enrollment, readJson(row.trigger_event), Number(row.entered_at), now),
+      enrollmentRow(businessId, result.enrollment, jsonText(row.trigger_event), Number(row.entered_at), now),
     );
   }
   // PostgreSQL removed the items when it claimed them.

@@ -7,3 +7,13 @@ export function writeJson(value: unknown): string {
 export function readJson<T>(value: unknown): T {
   return (typeof value === "string" ? JSON.parse(value) : value) as T;
 }
+
+/**
+ * A JSON column's value as read, ready to be written again without a parse and a stringify:
+ * SQLite's text as it is, PostgreSQL's parsed value as text. Like `readJson`, it takes a string
+ * for JSON text: JSON columns hold objects, arrays or null, never a bare string.
+ */
+export function jsonText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
