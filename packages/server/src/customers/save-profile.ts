@@ -145,9 +145,10 @@ export async function saveProfile(
 }
 
 /**
- * One transaction of profile writes for a business: loads the business and its segment
- * catalog first (outside the transaction: on SQLite it holds the only connection), then runs
- * `work` with a writer, a fresh context, and `db` for other queries in the same transaction.
+ * One transaction of profile writes for a business: loads the business first, then, inside the
+ * transaction, its segment catalog — a segment created meanwhile is either in the catalog these
+ * writes evaluate, or its recompute runs after them and sees their rows — and runs `work` with a
+ * writer, a fresh context, and `db` for other queries in the same transaction.
  */
 export async function withProfileWrites<T>(
   r: Resources,
@@ -156,16 +157,15 @@ export async function withProfileWrites<T>(
   options: { batched?: boolean } = {},
 ): Promise<T> {
   const business = await getBusiness(r, businessId);
-  const catalog = await r.catalogs.get(r.store.db, businessId);
   return withCustomerWriter(
     r.store,
     businessId,
-    (w, db) =>
+    async (w, db) =>
       work(
         w,
         {
           business,
-          catalog,
+          catalog: await r.catalogs.get(db, businessId),
           newId: r.newId,
           now: r.clock.now(),
           allowance: new CustomerAllowance(w, business.plan),

@@ -274,9 +274,11 @@ for (const dialect of DIALECTS) {
           headers: basic(ctx.beta.writeKey),
           payload: { batch },
         });
-        rejected += response
+        const refused = response
           .json()
-          .rejected.filter((r: { code: string }) => r.code === "plan_limit_reached").length;
+          .rejected.filter((r: { code: string }) => r.code === "plan_limit_reached");
+        for (const r of refused) assert.equal(r.details.upgradeTo, "lite", "each refusal names the upgrade");
+        rejected += refused.length;
       }
       assert.equal(rejected, 200);
       assert.equal((await customers(ctx.beta.businessId)).length, 1_000);
@@ -286,9 +288,13 @@ for (const dialect of DIALECTS) {
         headers: basic(ctx.beta.writeKey),
         payload: { userId: "one-too-many" },
       });
-      assert.equal(over.statusCode, 400);
+      assert.equal(over.statusCode, 402, "a plan limit is a payment-required refusal, as on the API");
       assert.equal(over.json().error.code, "plan_limit_reached");
       assert.match(over.json().error.message, /Starter plan allows 1,000 customers/);
+      assert.deepEqual(
+        { plan: over.json().error.details.plan, limit: over.json().error.details.limit },
+        { plan: "starter", limit: 1_000 },
+      );
       const known = await ctx.app.inject({
         method: "POST",
         url: "/v1/track",

@@ -1,4 +1,5 @@
 import { notifyWork } from "../engine/signals";
+import type { ErrorKind } from "../errors";
 import type { Resources } from "../resources";
 import { ingestQueue } from "./group-commit";
 import { INGEST_LIMITS, type IngestMessage, type MessageType, parseMessage } from "./messages";
@@ -8,6 +9,10 @@ export interface RejectedMessage {
   messageId: string | null;
   code: string;
   message: string;
+  /** e.g. a plan limit's plan, limit and upgrade. */
+  details?: unknown;
+  /** How the refusal maps to HTTP when it is a call's only message (not sent in the list). */
+  kind: ErrorKind;
 }
 
 export interface IngestResult {
@@ -36,6 +41,7 @@ export async function ingest(
       rejected.push({
         index,
         messageId,
+        kind: "payload_too_large",
         code: "message_too_large",
         message: `a message is at most ${INGEST_LIMITS.messageBytes} bytes`,
       });
@@ -43,7 +49,7 @@ export async function ingest(
     }
     const parsed = parseMessage(raw, receivedAt, options);
     if (parsed.ok) valid.push({ index, message: parsed.message });
-    else rejected.push({ index, messageId, ...parsed.problem });
+    else rejected.push({ index, messageId, kind: "bad_request", ...parsed.problem });
   });
   if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
 
@@ -60,7 +66,10 @@ export async function ingest(
     const { index, message } = valid[i]!;
     if (outcome.status === "accepted") accepted++;
     else if (outcome.status === "duplicate") duplicates++;
-    else rejected.push({ index, messageId: message.messageId, code: outcome.code, message: outcome.message });
+    else {
+      const { status: _, ...refusal } = outcome;
+      rejected.push({ index, messageId: message.messageId, ...refusal });
+    }
   });
   rejected.sort((a, b) => a.index - b.index);
   return { accepted, duplicates, rejected };

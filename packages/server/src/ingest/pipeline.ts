@@ -6,7 +6,7 @@ import { CustomerAllowance } from "../customers/save-profile";
 import { identityHashes } from "../customers/suppression";
 import type { CustomerWriter, ReadAhead } from "../customers/writer";
 import { type EventTrigger, triggerMatches } from "../engine/triggers";
-import { JourneysError } from "../errors";
+import { type ErrorKind, JourneysError } from "../errors";
 import type { IdGenerator } from "../ids";
 import type { SegmentCatalog } from "../segments/catalog";
 import { counterCaps, reevaluateCustomer } from "../segments/membership";
@@ -17,7 +17,7 @@ import { traitsToPatch } from "./traits";
 export type MessageOutcome =
   | { status: "accepted"; customerId: string; eventId: string }
   | { status: "duplicate" }
-  | { status: "rejected"; code: string; message: string };
+  | { status: "rejected"; kind: ErrorKind; code: string; message: string; details?: unknown };
 
 /** A refusal of one message: it is reported in the call's `rejected` list, nothing else fails. */
 const rejection = (code: string, message: string) => new JourneysError("bad_request", code, message);
@@ -54,7 +54,13 @@ export async function applyMessages(
     } catch (error) {
       // A message-level refusal (bad trait, plan limit, erased person) rejects this message only.
       if (!(error instanceof JourneysError)) throw error;
-      outcomes.push({ status: "rejected", code: error.code, message: error.message });
+      outcomes.push({
+        status: "rejected",
+        kind: error.kind,
+        code: error.code,
+        message: error.message,
+        ...(error.details === undefined ? {} : { details: error.details }),
+      });
     }
   }
   return outcomes;
@@ -82,30 +88,32 @@ async function applyOne(
   reserveNewCustomer: () => Promise<void>,
 ): Promise<MessageOutcome> {
   const { now } = ctx;
-  const resolved = await resolveCustomer(w, ctx, message, reserveNewCustomer);
-  let customer = resolved.customer;
   const change: ProfileChange = { attributes: new Set(), subscriptions: new Set() };
-
-  if (message.type === "identify") {
-    const patch = traitsToPatch(message);
-    const applied = applyProfilePatch(customer, patch, now);
+  let patched: Customer | null = null;
+  // Identify traits are checked against the profile the message resolves to before resolution
+  // writes anything (a new customer, an alias, a merge): a rejected message changes nothing.
+  const resolved = await resolveCustomer(w, ctx, message, reserveNewCustomer, async (target, mergedAway) => {
+    if (message.type !== "identify") return;
+    const applied = applyProfilePatch(target, traitsToPatch(message), now);
     if ("problems" in applied) {
       const first = applied.problems[0]!;
       throw rejection(first.code, applied.problems.map((p) => p.message).join("; "));
     }
-    if (applied.customer.email && applied.customer.email !== customer.email) {
+    if (applied.customer.email && applied.customer.email !== target.email) {
       const owner = await w.customerByEmail(applied.customer.email);
-      if (owner && owner.id !== customer.id) {
+      if (owner && owner.id !== target.id && owner.id !== mergedAway) {
         throw rejection(
           "email_taken",
           `email ${applied.customer.email} belongs to another customer (${owner.id})`,
         );
       }
     }
-    customer = applied.customer;
+    patched = applied.customer;
     for (const name of applied.change.attributes) change.attributes.add(name);
     for (const channel of applied.change.subscriptions) change.subscriptions.add(channel);
-  }
+  });
+  const customer: Customer = patched ?? resolved.customer;
+
   if (!resolved.persisted) await w.insertCustomer(customer);
   else if (customer !== resolved.customer || resolved.dirty) await w.updateCustomer(customer);
 
@@ -115,7 +123,7 @@ async function applyOne(
     customerId: customer.id,
     type: message.type,
     name: message.name,
-    properties: message.type === "identify" || message.type === "group" ? message.traits : message.properties,
+    properties: eventProperties(message),
     context: message.context,
     timestamp: message.timestamp,
     receivedAt: now,
@@ -157,6 +165,23 @@ async function applyOne(
   return { status: "accepted", customerId: customer.id, eventId };
 }
 
+/**
+ * What an event row keeps of a message besides its name: identify its traits, group the group
+ * id with the group's traits, alias the id it linked; track, page and screen their properties.
+ */
+function eventProperties(message: IngestMessage): Record<string, unknown> {
+  switch (message.type) {
+    case "identify":
+      return message.traits;
+    case "group":
+      return { groupId: message.groupId, traits: message.traits };
+    case "alias":
+      return { previousId: message.previousId };
+    default:
+      return message.properties;
+  }
+}
+
 interface Resolved {
   customer: Customer;
   /** The row exists in the store (false for a customer this message creates). */
@@ -168,38 +193,52 @@ interface Resolved {
 }
 
 /**
+ * Checks a message against the profile it resolves to (merged, if it merges), before anything
+ * is written; throws a rejection. `mergedAway` is the id of a profile the merge will delete.
+ */
+type BeforeWrites = (target: Customer, mergedAway: string | null) => Promise<void>;
+
+/**
  * Who a message is about. userId wins; an anonymousId seen before points at its profile.
  * When a known anonymous profile identifies as a userId:
  * - nobody has that userId yet: the anonymous profile takes it;
  * - another profile has it: the anonymous one (if it has no userId of its own) merges into it.
- * alias(previousId → userId) merges the same way.
+ * alias(previousId → userId) links previousId to userId's profile:
+ * - previousId is an anonymous id or userId of another profile: that profile merges into it;
+ * - previousId names nobody yet: it becomes an alias of userId's profile (created if needed),
+ *   so later messages from previousId reach it;
+ * - previousId is a userId and userId names nobody: the profile is renamed to userId.
+ * Every read comes first, then `beforeWrites`, then the writes (new customer, alias, merge).
  */
 async function resolveCustomer(
   w: CustomerWriter,
   ctx: PipelineContext,
   message: IngestMessage,
   reserveNewCustomer: () => Promise<void>,
+  beforeWrites: BeforeWrites,
 ): Promise<Resolved> {
   const { now } = ctx;
   const userId = message.userId;
-  const anonymousId = message.type === "alias" ? message.previousId : message.anonymousId;
+  const alias = message.type === "alias";
+  const anonymousId = alias ? message.previousId : message.anonymousId;
   const byUser = userId ? await w.customerByUserId(userId) : null;
-  const byAlias = anonymousId
-    ? ((await w.customerByAlias(anonymousId)) ??
-      (message.type === "alias" ? await w.customerByUserId(anonymousId) : null))
-    : null;
+  const byAnonymous = anonymousId ? await w.customerByAlias(anonymousId) : null;
+  const byAlias = byAnonymous ?? (alias && anonymousId ? await w.customerByUserId(anonymousId) : null);
+  // alias(previousId → userId) where previousId is a userId (not an anonymous id).
+  const previousIsUser = alias && byAnonymous === null && byAlias !== null;
 
   let result: Resolved;
+  let mergeFrom: Customer | null = null;
   if (byUser && byAlias && byAlias.id !== byUser.id) {
-    if (byAlias.userId === null || message.type === "alias") {
-      await merge(w, byAlias, byUser, now);
-      result = { customer: byUser, persisted: true, evaluateAll: true, dirty: false };
+    if (byAlias.userId === null || alias) {
+      mergeFrom = byAlias;
+      result = { customer: merged(byAlias, byUser, now), persisted: true, evaluateAll: true, dirty: false };
     } else {
       result = { customer: byUser, persisted: true, evaluateAll: false, dirty: false };
     }
   } else if (byUser) {
     result = { customer: byUser, persisted: true, evaluateAll: false, dirty: false };
-  } else if (byAlias && (byAlias.userId === null || userId === null)) {
+  } else if (byAlias && (byAlias.userId === null || userId === null || previousIsUser)) {
     const customer = userId ? { ...byAlias, userId, updatedAt: now } : byAlias;
     // Taking a userId can change segments that read it.
     result = { customer, persisted: true, evaluateAll: userId !== null, dirty: userId !== null };
@@ -212,11 +251,17 @@ async function resolveCustomer(
         );
       }
     }
-    await reserveNewCustomer();
     const customer = { ...blankCustomer(ctx.newId("cus"), now), userId };
+    await beforeWrites(customer, null);
+    await reserveNewCustomer();
     result = { customer, persisted: false, evaluateAll: true, dirty: false };
   }
-  if (anonymousId && byAlias?.id !== result.customer.id && message.type !== "alias") {
+  if (result.persisted) await beforeWrites(result.customer, mergeFrom?.id ?? null);
+
+  if (mergeFrom) await merge(w, mergeFrom, result.customer, now);
+  // The anonymous id now points at this profile. A previousId that was a userId gets no alias
+  // row: aliases name anonymous ids, and a userId is looked up by itself.
+  if (anonymousId && byAnonymous?.id !== result.customer.id && !previousIsUser) {
     // The alias row refers to the customer, so a new one is written first.
     if (!result.persisted) {
       await w.insertCustomer(result.customer);
@@ -238,20 +283,24 @@ function newIdentity(message: IngestMessage) {
   return { userId: message.userId, email, phone: typeof normalised === "string" ? normalised : null };
 }
 
-/** Folds `from` into `into`: events, counters and aliases move; `from`'s memberships end. */
-async function merge(w: CustomerWriter, from: Customer, into: Customer, now: number): Promise<void> {
-  for (const segmentId of await w.memberships(from.id)) await w.leave(segmentId, from.id, now);
-  await w.moveCustomerData(from.id, into.id);
-  await w.deleteCustomer(from.id);
-  const attributes = { ...from.attributes, ...into.attributes };
-  Object.assign(into, {
-    attributes,
+/** `into` as it is after `from` folds into it: `into`'s fields win, `from` fills the gaps. */
+function merged(from: Customer, into: Customer, now: number): Customer {
+  return {
+    ...into,
+    attributes: { ...from.attributes, ...into.attributes },
     email: into.email ?? from.email,
     phone: into.phone ?? from.phone,
     timezone: into.timezone ?? from.timezone,
     locale: into.locale ?? from.locale,
     subscriptions: { ...from.subscriptions, ...into.subscriptions },
     updatedAt: now,
-  });
+  };
+}
+
+/** Folds `from` into `into` (already `merged`): events, counters and aliases move; `from`'s memberships end. */
+async function merge(w: CustomerWriter, from: Customer, into: Customer, now: number): Promise<void> {
+  for (const segmentId of await w.memberships(from.id)) await w.leave(segmentId, from.id, now);
+  await w.moveCustomerData(from.id, into.id);
+  await w.deleteCustomer(from.id);
   await w.updateCustomer(into);
 }

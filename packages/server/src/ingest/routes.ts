@@ -3,7 +3,7 @@ import type { FastifyRequest } from "fastify";
 import { authenticateKey } from "../accounts/api-keys";
 import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
-import { ingest } from "./ingest";
+import { type IngestResult, ingest } from "./ingest";
 import { INGEST_LIMITS, type MessageType } from "./messages";
 
 /**
@@ -35,10 +35,10 @@ export function ingestRoutes(r: Resources): FastifyPluginAsyncTypebox {
           const businessId = await writeKeyBusiness(r, request);
           const result = await ingest(r, businessId, [request.body], { pathType: type });
           if (result.accepted === 0 && result.duplicates === 0) {
-            const first = result.rejected[0]!;
-            throw new JourneysError("bad_request", first.code, first.message);
+            const { kind, code, message, details } = result.rejected[0]!;
+            throw new JourneysError(kind, code, message, details);
           }
-          return reply.send({ success: true, ...result });
+          return reply.send(answer(result));
         },
       );
     for (const type of ["identify", "track", "page", "screen", "group", "alias"] as const) single(type);
@@ -59,12 +59,22 @@ export function ingestRoutes(r: Resources): FastifyPluginAsyncTypebox {
         const result = await ingest(r, businessId, body.batch, { batchSentAt: body.sentAt });
         if (body.batch.length > 0 && result.accepted === 0 && result.duplicates === 0) {
           throw new JourneysError("bad_request", "invalid_batch", "no message of the batch was valid", {
-            rejected: result.rejected,
+            rejected: answer(result).rejected,
           });
         }
-        return reply.send({ success: true, ...result });
+        return reply.send(answer(result));
       },
     );
+  };
+}
+
+/** The wire answer: each rejection with its code, message and details (its kind is internal). */
+function answer(result: IngestResult) {
+  return {
+    success: true,
+    accepted: result.accepted,
+    duplicates: result.duplicates,
+    rejected: result.rejected.map(({ kind: _, ...rejection }) => rejection),
   };
 }
 
