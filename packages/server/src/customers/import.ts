@@ -10,7 +10,7 @@ import { counterCaps } from "../segments/membership";
 import { writeJson } from "../store/json";
 import type { Database } from "../store/schema";
 import { CsvError, parseCsv } from "./csv";
-import { type ColumnMapping, type ColumnTarget, planColumns, rowToPatch } from "./import-columns";
+import { type ColumnMapping, type ColumnPlan, planColumns, rowToPatch } from "./import-columns";
 import { normaliseEmail, normalisePhone } from "./profile";
 import { type SaveProfileContext, saveProfile, withProfileWrites } from "./save-profile";
 import { identityHashes } from "./suppression";
@@ -35,6 +35,7 @@ export const fileTooLarge = () =>
 export type DuplicateStrategy = "update" | "skip";
 
 export interface ImportOptions {
+  /** CSV header → target; `attributes.<name>:number|boolean|date` types a column (see `ColumnMapping`). */
   mapping: ColumnMapping;
   /** What a row matching an existing customer (by userId, else email) does. */
   onDuplicate: DuplicateStrategy;
@@ -107,7 +108,7 @@ async function spoolAndCheck(
   body: AsyncIterable<Buffer | string>,
   file: string,
   mapping: ColumnMapping,
-): Promise<(ColumnTarget | null)[]> {
+): Promise<ColumnPlan> {
   const out = createWriteStream(file);
   let bytes = 0;
   async function* spooled() {
@@ -119,7 +120,7 @@ async function spoolAndCheck(
     }
   }
   try {
-    let plan: (ColumnTarget | null)[] | null = null;
+    let plan: ColumnPlan | null = null;
     let rows = 0;
     for await (const record of csvRecords(spooled())) {
       if (plan === null) {
@@ -177,7 +178,7 @@ async function apply(
   r: Resources,
   businessId: string,
   file: string,
-  plan: (ColumnTarget | null)[],
+  plan: ColumnPlan,
   options: ImportOptions,
 ): Promise<CustomerImport> {
   const result: CustomerImport = {
@@ -270,13 +271,14 @@ async function saveImport(db: Kysely<Database>, businessId: string, i: ImportSum
 }
 
 /** What a batch of rows will look up: its userIds and emails, and whether they were erased. */
-function readAheadOf(plan: (ColumnTarget | null)[], rows: Row[], catalog: SegmentCatalog): ReadAhead {
+function readAheadOf(plan: ColumnPlan, rows: Row[], catalog: SegmentCatalog): ReadAhead {
   const userIds = new Set<string>();
   const emails = new Set<string>();
   const hashes = new Set<string>();
   for (const row of rows) {
-    if (row.fields.length !== plan.length) continue;
-    const patch = rowToPatch(plan, row.fields);
+    if (row.fields.length !== plan.targets.length) continue;
+    const { patch, problems } = rowToPatch(plan, row.fields);
+    if (problems.length > 0) continue;
     const email = patch.email ? normaliseEmail(patch.email) : null;
     const phone = patch.phone ? normalisePhone(patch.phone) : null;
     const identity = {
@@ -305,22 +307,24 @@ function readAheadOf(plan: (ColumnTarget | null)[], rows: Row[], catalog: Segmen
 async function applyRow(
   w: CustomerWriter,
   ctx: SaveProfileContext,
-  plan: (ColumnTarget | null)[],
+  plan: ColumnPlan,
   row: Row,
   onDuplicate: DuplicateStrategy,
   result: Tally,
 ): Promise<void> {
   const reject = (code: string, reason: string) => result.rejected.push({ row: row.number, code, reason });
-  if (row.fields.length !== plan.length) {
+  if (row.fields.length !== plan.targets.length) {
     return void reject(
       "wrong_field_count",
-      `the row has ${row.fields.length} fields; the header has ${plan.length}`,
+      `the row has ${row.fields.length} fields; the header has ${plan.targets.length}`,
     );
   }
-  const patch = rowToPatch(plan, row.fields);
+  const { patch, problems } = rowToPatch(plan, row.fields);
   if (!patch.userId && !patch.email) {
     return void reject("missing_identity", "a row needs a userId or an email to be matched and imported");
   }
+  // Every cell of a declared type that does not read as it, in one reason; the first one's code.
+  if (problems[0]) return void reject(problems[0].code, problems.map((p) => p.reason).join("; "));
   try {
     const byUser = patch.userId ? await w.customerByUserId(patch.userId) : null;
     const email = patch.email ? normaliseEmail(patch.email) : null;

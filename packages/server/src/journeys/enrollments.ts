@@ -82,15 +82,7 @@ export async function enrollmentWithTrail(
     ...fromRow(row),
     enteredAt: Number(row.entered_at),
     updatedAt: Number(row.updated_at),
-    // The engine stores one row per step (an array of that step's entries); the dispatcher one per outcome.
-    trail: trail.flatMap((t) => {
-      const entry = readJson<unknown>(t.entry);
-      return (Array.isArray(entry) ? entry : [entry]).map((e) => ({
-        seq: Number(t.seq),
-        at: Number(t.at),
-        ...(e as Record<string, unknown>),
-      }));
-    }),
+    trail: trail.flatMap(trailEntries),
     deliveries: deliveries.map((d) => ({
       id: d.id,
       nodeId: d.node_id,
@@ -108,4 +100,17 @@ export async function enrollmentWithTrail(
 /** The delivery keys an enrollment's visited nodes may have queued (never an empty list). */
 function keysOf(visited: readonly string[], enrollmentId: string): string[] {
   return visited.length > 0 ? visited.map((nodeId) => deliveryKey(enrollmentId, nodeId)) : [""];
+}
+
+/**
+ * The entries of one stored trail row, each with its row's seq and time. The engine stores one
+ * row per step (an array of that step's entries); the dispatcher one per outcome.
+ */
+export function trailEntries(row: { seq: unknown; at: unknown; entry: unknown }): Record<string, unknown>[] {
+  const entry = readJson<unknown>(row.entry);
+  return (Array.isArray(entry) ? entry : [entry]).map((e) => ({
+    seq: Number(row.seq),
+    at: Number(row.at),
+    ...(e as Record<string, unknown>),
+  }));
 }

@@ -107,6 +107,41 @@ const MembershipSchema = Type.Object({
   since: Type.Number(),
 });
 
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+/** A message in the GDPR export (`ExportedDelivery`). */
+const ExportedDeliverySchema = Type.Object({
+  id: Type.String(),
+  journeyId: Nullable(Type.String()),
+  enrollmentId: Nullable(Type.String()),
+  nodeId: Nullable(Type.String()),
+  channel: Type.String(),
+  templateId: Type.String(),
+  status: Type.String(),
+  attempts: Type.Number(),
+  messageId: Nullable(Type.String()),
+  detail: Type.Unknown(),
+  createdAt: Type.Number(),
+  updatedAt: Type.Number(),
+  sentAt: NullableNumber,
+});
+
+/** A journey enrollment in the GDPR export (`ExportedEnrollment`), with its trail. */
+const ExportedEnrollmentSchema = Type.Object({
+  id: Type.String(),
+  journeyId: Type.String(),
+  version: Type.Number(),
+  run: Type.Number(),
+  state: Type.String(),
+  nodeId: Nullable(Type.String()),
+  waitUntil: NullableNumber,
+  exitReason: Nullable(Type.String()),
+  triggerEvent: Type.Unknown(),
+  enteredAt: Type.Number(),
+  updatedAt: Type.Number(),
+  trail: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+});
+
 /**
  * Customers of a business: list (filter, search, cursor pages), get with a timeline,
  * create, update, GDPR erase and export. CSV import lives in `imports.ts`.
@@ -290,7 +325,11 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           security: businessSecurity,
-          description: "GDPR export: profile, aliases, every event and segment memberships, as JSON.",
+          description:
+            "GDPR export, as JSON: profile, aliases, every event, segment memberships (current and " +
+            "the joined/left log), every message (`deliveries`: channel, template, status, attempts, " +
+            "Message-ID, why it was skipped or failed, times) and every journey enrollment with its " +
+            "trail of decisions — everything the erase deletes as the customer's. Oldest first.",
           params: CustomerParams,
           response: {
             200: Type.Object({
@@ -304,6 +343,8 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
                   Type.Object({ segmentId: Type.String(), change: Type.String(), at: Type.Number() }),
                 ),
               }),
+              deliveries: Type.Array(ExportedDeliverySchema),
+              enrollments: Type.Array(ExportedEnrollmentSchema),
             }),
             ...businessErrors,
           },

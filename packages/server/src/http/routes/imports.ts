@@ -56,9 +56,13 @@ export function importRoutes(r: Resources): FastifyPluginAsyncTypebox {
           security: businessSecurity,
           description:
             "Imports customers from CSV (`Content-Type: text/csv`, first row a header). `mapping` is a JSON " +
-            "object from CSV header to `email | phone | userId | timezone | locale | attributes.<name> | " +
-            "subscriptions.<channel> | topics.<topic>.<channel>` or null to ignore a column; by default a " +
-            "header that names a target maps to it and others to `attributes.<header>`. Rows match an " +
+            "object from CSV header to `email | phone | userId | timezone | locale | " +
+            "attributes.<name>[:string|number|boolean|date] | subscriptions.<channel> | " +
+            "topics.<topic>.<channel>` or null to ignore a column; by default a header that names a " +
+            "target maps to it and others to `attributes.<header>` (text). A typed attribute stores a " +
+            "number, a boolean (true/false, yes/no, y/n, 1/0) or an ISO 8601 date kept as written; a " +
+            "non-empty cell that does not read as its type rejects that row (`invalid_number`, " +
+            "`invalid_boolean`, `invalid_date`, naming the column), an empty cell changes nothing. Rows match an " +
             "existing customer by userId, else email; `onDuplicate` updates (default) or skips them. " +
             "Rejected rows are listed with their spreadsheet row number (the header is row 1). " +
             "413 over 50 MB, 422 over 50,000 rows or for invalid CSV, 400 for a bad mapping.",
