@@ -65,6 +65,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
           apiKey: { type: "http", scheme: "bearer", description: "A secret API key, sk_…" },
           session: { type: "apiKey", in: "cookie", name: "journeys_session" },
           adminToken: { type: "http", scheme: "bearer", description: "JOURNEYS_ADMIN_TOKEN" },
+          writeKey: {
+            type: "http",
+            scheme: "basic",
+            description: "A business's write key wk_… as the user (no password), or `writeKey` in the body",
+          },
         },
       },
     },
