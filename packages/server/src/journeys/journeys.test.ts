@@ -405,29 +405,6 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(readJson<{ event: unknown }>(sent[0]!.context).event, { message: "Hello" });
     });
 
-    it("simulates in virtual time without writing or sending", async () => {
-      const created = await api("POST", "/journeys", { ...welcomeSeries(), name: "Sim" });
-      const countBefore = (
-        await ctx.store.db
-          .selectFrom("deliveries")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirstOrThrow()
-      ).n;
-      const sim = await api("POST", `/journeys/${created.body.id}/simulate`, { sample: 10 });
-      assert.equal(sim.status, 200, JSON.stringify(sim.body));
-      assert.ok(sim.body.customers.length >= 1);
-      assert.ok(sim.body.perNode.welcome.reached >= 1);
-      const vip = sim.body.customers.find((c: { sends: unknown[] }) => c.sends.length === 2);
-      if (vip) assert.equal(vip.sends[1].at - vip.sends[0].at, DAY);
-      const countAfter = (
-        await ctx.store.db
-          .selectFrom("deliveries")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirstOrThrow()
-      ).n;
-      assert.equal(Number(countAfter), Number(countBefore));
-    });
-
     it("gates journeys by plan: Starter has none, Growth allows 25", async () => {
       const starter = await ctx.app.inject({
         method: "POST",

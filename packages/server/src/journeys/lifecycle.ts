@@ -1,19 +1,12 @@
-import {
-  type ActivationContext,
-  type ActivationReport,
-  checkLimit,
-  type JourneyDefinition,
-  type MessageChannel,
-  validateForActivation,
-} from "@journeys/core";
-import { getBusiness } from "../accounts/businesses";
-import { toCustomer } from "../customers/customer";
+import { type ActivationReport, type JourneyDefinition, validateForActivation } from "@journeys/core";
+import { toClaimedDelivery } from "../dispatcher/delivery";
+import { appendTrail, trailEntry } from "../dispatcher/record";
 import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
+import { activationContext, assertActivatable } from "./activation";
 import type { Journey } from "./journey";
-import { unreceivableReason } from "./receivable";
-import { bumpJourneysVersion, getJourney, publishVersion } from "./service";
+import { bumpJourneysVersion, getJourney, lockJourney, publishVersion } from "./service";
 
 /**
  * The lifecycle of a journey (DESIGN §1):
@@ -29,8 +22,6 @@ import { bumpJourneysVersion, getJourney, publishVersion } from "./service";
  */
 type Db = Resources["store"]["db"];
 
-const REACH_SAMPLE = 5_000;
-
 /** The columns of `engine_work` that activation and archive fill from a select. */
 const WORK_COLUMNS = [
   "business_id",
@@ -42,92 +33,6 @@ const WORK_COLUMNS = [
   "payload",
   "created_at",
 ] as const;
-
-/** What the store knows that a definition refers to, for `validateForActivation`. */
-export async function activationContext(
-  r: Resources,
-  db: Db,
-  businessId: string,
-  journeyId: string,
-  definition: JourneyDefinition,
-): Promise<ActivationContext> {
-  const business = await getBusiness({ ...r, store: { ...r.store, db } } as Resources, businessId);
-  const [segments, templates, channels, count] = await Promise.all([
-    db.selectFrom("segments").select("id").where("business_id", "=", businessId).execute(),
-    db
-      .selectFrom("templates")
-      .select(["id", "channel", "transactional"])
-      .where("business_id", "=", businessId)
-      .execute(),
-    db.selectFrom("channels").select("channel").where("business_id", "=", businessId).execute(),
-    db
-      .selectFrom("journeys")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("business_id", "=", businessId)
-      .where("status", "!=", "archived")
-      .where("id", "!=", journeyId)
-      .executeTakeFirstOrThrow(),
-  ]);
-  const verdict = checkLimit(business.plan, "journeys", Number(count.n));
-  const context: ActivationContext = {
-    // Every stored segment keeps its membership current (write path, sweep, manual edits), so
-    // a split can test any of them.
-    segments: segments.map((s) => ({ id: s.id, evaluable: true })),
-    forms: [],
-    templates: templates.map((t) => ({ id: t.id, channel: t.channel as MessageChannel })),
-    configuredChannels: channels.map((c) => c.channel as MessageChannel),
-    plan: verdict.ok ? { ok: true } : { ok: false, problem: verdict.problem },
-  };
-  if (definition.trigger.type === "segment") {
-    const transactional = new Set(templates.filter((t) => Number(t.transactional) === 1).map((t) => t.id));
-    context.reach = await reach(
-      db,
-      businessId,
-      definition,
-      definition.trigger.segmentId,
-      transactional,
-      business.settings.emailOptOut,
-    );
-  }
-  return context;
-}
-
-/** Per message node: how many of (a sample of) the entry segment have an address and consent. */
-async function reach(
-  db: Db,
-  businessId: string,
-  definition: JourneyDefinition,
-  segmentId: string,
-  transactional: Set<string>,
-  emailOptOut: boolean,
-) {
-  const rows = await db
-    .selectFrom("segment_members")
-    .innerJoin("customers", (j) =>
-      j
-        .onRef("customers.business_id", "=", "segment_members.business_id")
-        .onRef("customers.id", "=", "segment_members.customer_id"),
-    )
-    .selectAll("customers")
-    .where("segment_members.business_id", "=", businessId)
-    .where("segment_members.segment_id", "=", segmentId)
-    .limit(REACH_SAMPLE)
-    .execute();
-  const customers = rows.map(toCustomer);
-  const out: Record<string, { reachable: number; total: number }> = {};
-  for (const [nodeId, node] of Object.entries(definition.nodes)) {
-    if (node.type !== "message" || customers.length === 0) continue;
-    const reachable = customers.filter(
-      (c) =>
-        unreceivableReason(c, node.channel, {
-          transactional: transactional.has(node.templateId),
-          emailOptOut,
-        }) === null,
-    ).length;
-    out[nodeId] = { reachable, total: customers.length };
-  }
-  return out;
-}
 
 export async function validateJourney(
   r: Resources,
@@ -150,27 +55,7 @@ export async function activateJourney(r: Resources, businessId: string, id: stri
       throw new JourneysError("conflict", "journey_archived", "an archived journey cannot be activated");
     if (journey.status === "active") return journey;
     const definition = definitionOf(journey);
-    const report = validateForActivation(
-      definition,
-      await activationContext(r, trx, businessId, id, definition),
-    );
-    if (report.problems.length > 0) {
-      const planProblem = report.problems.find(
-        (p) => p.code === "plan_required" || p.code === "plan_limit_reached",
-      );
-      throw new JourneysError(
-        planProblem
-          ? planProblem.code === "plan_required"
-            ? "forbidden"
-            : "payment_required"
-          : "unprocessable",
-        planProblem ? planProblem.code : "journey_invalid",
-        planProblem
-          ? planProblem.message
-          : `the journey cannot be activated: ${report.problems.length} problem(s)`,
-        report,
-      );
-    }
+    await assertActivatable(r, trx, businessId, id, definition, "the journey cannot be activated");
     const now = r.clock.now();
     const run = journey.run + 1;
     await trx
@@ -267,27 +152,75 @@ export async function archiveJourney(r: Resources, businessId: string, id: strin
           .where("state", "!=", "exited"),
       )
       .execute();
-    await trx
-      .updateTable("deliveries")
-      .set({ status: "skipped", detail: writeJson({ reason: "journey_archived" }), updated_at: now })
-      .where("business_id", "=", businessId)
-      .where("journey_id", "=", id)
-      .where("status", "=", "queued")
-      .execute();
+    await cancelQueuedDeliveries(trx, businessId, id, now);
     return getJourney({ store: { db: trx } }, businessId, id);
   });
 }
 
-function definitionOf(journey: Journey): JourneyDefinition {
-  return { schemaVersion: 1, trigger: journey.trigger, start: journey.start, nodes: journey.nodes };
+/** What the dispatcher decides for a message of an archived journey. */
+const ARCHIVED = { status: "skipped", reason: "journey_archived", why: "the journey was archived" } as const;
+const CHUNK = 500;
+
+/**
+ * Skips the journey's unsent messages, each with the trail entry the dispatcher writes for a
+ * skip (DESIGN §1: every decision is recorded), at its enrollment's next seq. A message being
+ * sent right now is not `queued`: the dispatcher records its fate itself.
+ */
+async function cancelQueuedDeliveries(db: Db, businessId: string, journeyId: string, now: number) {
+  const cancelled = await db
+    .updateTable("deliveries")
+    .set({
+      status: "skipped",
+      detail: writeJson({ reason: ARCHIVED.reason, message: ARCHIVED.why }),
+      updated_at: now,
+    })
+    .where("business_id", "=", businessId)
+    .where("journey_id", "=", journeyId)
+    .where("status", "=", "queued")
+    .returningAll()
+    .execute();
+  const skips = cancelled.map(toClaimedDelivery).filter((d) => d.enrollmentId !== null);
+  const lastSeq = new Map<string, number>();
+  for (let i = 0; i < skips.length; i += CHUNK) {
+    const chunk = skips.slice(i, i + CHUNK);
+    const unseen = [...new Set(chunk.map((d) => d.enrollmentId!))].filter((e) => !lastSeq.has(e));
+    for (const e of unseen) lastSeq.set(e, 0);
+    const seqs = await db
+      .selectFrom("enrollment_trail")
+      .select((eb) => ["enrollment_id", eb.fn.max("seq").as("seq")])
+      .where("business_id", "=", businessId)
+      .where("enrollment_id", "in", unseen.length > 0 ? unseen : [""])
+      .groupBy("enrollment_id")
+      .execute();
+    for (const row of seqs) lastSeq.set(row.enrollment_id, Number(row.seq));
+    const rows = chunk.map((d) => {
+      const seq = lastSeq.get(d.enrollmentId!)! + 1;
+      lastSeq.set(d.enrollmentId!, seq);
+      return { enrollmentId: d.enrollmentId!, seq, entry: trailEntry(d, ARCHIVED, now) };
+    });
+    const inserted = await db
+      .insertInto("enrollment_trail")
+      .values(
+        rows.map((e) => ({
+          business_id: businessId,
+          enrollment_id: e.enrollmentId,
+          seq: e.seq,
+          at: now,
+          entry: writeJson(e.entry),
+        })),
+      )
+      .onConflict((oc) => oc.columns(["business_id", "enrollment_id", "seq"]).doNothing())
+      .returning(["enrollment_id", "seq"])
+      .execute();
+    // PostgreSQL: the engine or the dispatcher took that seq meanwhile; append after theirs.
+    const written = new Set(inserted.map((row) => `${row.enrollment_id}#${Number(row.seq)}`));
+    for (const e of rows) {
+      if (!written.has(`${e.enrollmentId}#${e.seq}`))
+        await appendTrail(db, businessId, e.enrollmentId, now, e.entry);
+    }
+  }
 }
 
-/** Serialises lifecycle changes of one journey (PostgreSQL row lock; SQLite has one writer). */
-async function lockJourney(db: Db, businessId: string, id: string): Promise<void> {
-  await db
-    .updateTable("journeys")
-    .set((eb) => ({ updated_at: eb.ref("updated_at") }))
-    .where("business_id", "=", businessId)
-    .where("id", "=", id)
-    .execute();
+function definitionOf(journey: Journey): JourneyDefinition {
+  return { schemaVersion: 1, trigger: journey.trigger, start: journey.start, nodes: journey.nodes };
 }

@@ -3,6 +3,7 @@ import { getBusiness } from "../accounts/businesses";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
+import { assertActivatable } from "./activation";
 import { type Journey, planError, storedDefinition, toJourney } from "./journey";
 
 /** What a client sends to create or update a journey (DESIGN §5 without the lifecycle fields). */
@@ -110,8 +111,10 @@ export async function listJourneys(
 
 /**
  * Edits a journey. While it is active its entry trigger is locked (409 `trigger_locked`: pause
- * first); changing its steps publishes a new version at once — in-flight customers stay on the
- * version they entered with, new entrants get the new one. An archived journey cannot change.
+ * first), and changed steps are published as a new version at once — new entrants get it, so
+ * it must pass what activation checks (else refused as activation refuses, nothing saved);
+ * in-flight customers stay on the version they entered with. Drafts and paused journeys are
+ * checked when activated. An archived journey cannot change.
  */
 export async function updateJourney(
   r: Resources,
@@ -120,6 +123,9 @@ export async function updateJourney(
   input: JourneyInput,
 ): Promise<Journey> {
   return r.store.db.transaction().execute(async (trx) => {
+    // Serialised with activate / pause / archive and other edits: the status read here holds
+    // until the commit, so what is published has passed the checks.
+    await lockJourney(trx, businessId, id);
     const current = await getJourney({ store: { db: trx } }, businessId, id);
     if (current.status === "archived")
       throw new JourneysError("conflict", "journey_archived", "an archived journey cannot be edited");
@@ -142,6 +148,7 @@ export async function updateJourney(
     const now = r.clock.now();
     const version = stepsChanged || triggerChanged ? current.version + 1 : current.version;
     const publish = current.status === "active" && version !== current.version;
+    if (publish) await assertActivatable(r, trx, businessId, id, definition, "the edit cannot be published");
     await trx
       .updateTable("journeys")
       .set({
@@ -219,5 +226,15 @@ export async function bumpJourneysVersion(db: Db, businessId: string) {
     .updateTable("businesses")
     .set((eb) => ({ journeys_version: eb("journeys_version", "+", 1) }))
     .where("id", "=", businessId)
+    .execute();
+}
+
+/** Serialises lifecycle changes and edits of one journey (PostgreSQL row lock; SQLite has one writer). */
+export async function lockJourney(db: Db, businessId: string, id: string): Promise<void> {
+  await db
+    .updateTable("journeys")
+    .set((eb) => ({ updated_at: eb.ref("updated_at") }))
+    .where("business_id", "=", businessId)
+    .where("id", "=", id)
     .execute();
 }

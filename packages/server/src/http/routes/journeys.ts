@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
+import { type Static, Type } from "typebox";
 import { notifyWork } from "../../engine/signals";
 import { enrollmentWithTrail, listEnrollments } from "../../journeys/enrollments";
 import { activateJourney, archiveJourney, pauseJourney, validateJourney } from "../../journeys/lifecycle";
@@ -39,15 +39,32 @@ const JourneySchema = Type.Object(
   },
   { description: "DESIGN §5 Journey: trigger + start + nodes, with the lifecycle fields" },
 );
+/**
+ * What a client may send: a §5 document, read-only fields and all (§5's example carries status
+ * and version; a GET → PATCH round trip carries every one). Any other field is refused, so a
+ * misspelt one is not silently dropped.
+ */
 const JourneyBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     trigger: Type.Optional(Type.Unknown()),
     start: Type.Optional(Type.Unknown()),
     nodes: Type.Optional(Type.Unknown()),
+    ...Type.Partial(Type.Omit(JourneySchema, ["name", "trigger", "start", "nodes"])).properties,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      "DESIGN §5 Journey. The fields the server owns (id, status, version, run, publishedVersion, timestamps) may be sent back as a GET returns them; they are ignored. Status changes only through activate, pause and archive.",
+  },
 );
+/** The fields of a body the server takes; the rest of it is read-only. */
+const writable = ({ name, trigger, start, nodes }: Static<typeof JourneyBody>) => ({
+  name,
+  trigger,
+  start,
+  nodes,
+});
 const Params = Type.Object({ businessId: Type.String(), journeyId: Type.String() });
 const errors = { ...businessErrors, 402: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
 
@@ -86,7 +103,7 @@ export function journeyRoutes(r: Resources): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) =>
-        reply.code(201).send(await createJourney(r, request.params.businessId, request.body)),
+        reply.code(201).send(await createJourney(r, request.params.businessId, writable(request.body))),
     );
 
     app.get(
@@ -106,7 +123,8 @@ export function journeyRoutes(r: Resources): FastifyPluginAsyncTypebox {
           response: { 200: JourneySchema, ...errors },
         },
       },
-      async (request) => updateJourney(r, request.params.businessId, request.params.journeyId, request.body),
+      async (request) =>
+        updateJourney(r, request.params.businessId, request.params.journeyId, writable(request.body)),
     );
 
     app.post(
