@@ -58,7 +58,9 @@ for (const dialect of DIALECTS) {
       ]) {
         const response = await ctx.app.inject({ url, headers: bearer(ctx.alpha.apiKey) });
         assert.equal(response.statusCode, 404, url);
-        assert.deepEqual(response.json(), { error: { code: "not_found", message: "business not found" } });
+        assert.deepEqual(response.json(), {
+          error: { code: "not_found", message: "business not found", details: null },
+        });
       }
     });
 

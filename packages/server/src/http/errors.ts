@@ -16,7 +16,8 @@ const STATUS: Record<ErrorKind, number> = {
 };
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  /** `details` is always there (DESIGN §5): what the error names, or null. */
+  error: { code: string; message: string; details: unknown };
 }
 
 /** Every error leaves as `{"error":{"code","message","details"}}`. */
@@ -71,7 +72,7 @@ export function installErrorHandling(app: FastifyInstance): void {
 }
 
 export function body(code: string, message: string, details?: unknown): ErrorBody {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
+  return { error: { code, message, details: details ?? null } };
 }
 
 function fieldOf(context: string | undefined, instancePath: string, params: Record<string, unknown>): string {
