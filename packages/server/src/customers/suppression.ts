@@ -11,9 +11,10 @@ export function identityHashes(
   const out: string[] = [];
   for (const [kind, value] of Object.entries(identity)) {
     if (typeof value === "string" && value !== "") {
-      out.push(
-        createHash("sha256").update(`${businessId}\u0000${kind}\u0000${value.toLowerCase()}`).digest("hex"),
-      );
+      // Emails are compared case-insensitively everywhere; userIds are the business's own
+      // case-sensitive ids (and phones are E.164 digits).
+      const key = kind === "email" ? value.toLowerCase() : value;
+      out.push(createHash("sha256").update(`${businessId}\u0000${kind}\u0000${key}`).digest("hex"));
     }
   }
   return out;

@@ -19,8 +19,8 @@ const tracks = (prefix: string, count: number, now: number): IngestMessage[] =>
 for (const dialect of DIALECTS) {
   describe(`[${dialect.name}] ingestion group commit`, { skip: dialect.skip }, () => {
     const ctx = useApp(dialect);
-    // The queue yields a turn after each transaction: let an earlier test's queue go idle.
-    const idle = () => new Promise<void>((resolve) => setTimeout(resolve, 10));
+    // An earlier test's queue may still be finishing its last turn.
+    const idle = () => ingestQueue(ctx.resources).idle();
 
     /** Submits calls to the store's queue, recording the order in which they become durable. */
     const recorder = () => {

@@ -40,6 +40,7 @@ export class IngestQueue {
   readonly #queue: Job[] = [];
   #draining = false;
   #smallWentLast = false;
+  #idle: (() => void)[] = [];
 
   constructor(private readonly r: Resources) {}
 
@@ -61,7 +62,13 @@ export class IngestQueue {
       }
     } finally {
       this.#draining = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
     }
+  }
+
+  /** Resolves once no call is queued or committing (at once if none is). */
+  idle(): Promise<void> {
+    return this.#draining ? new Promise((resolve) => this.#idle.push(resolve)) : Promise.resolve();
   }
 
   /**

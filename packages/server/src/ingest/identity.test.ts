@@ -59,7 +59,7 @@ for (const dialect of DIALECTS) {
         messageId: "rej-2",
         traits: { email: "owner@x.test" },
       });
-      assert.equal(clash.status, 400);
+      assert.equal(clash.status, 409);
       assert.equal(clash.body.error.code, "email_taken");
       assert.deepEqual(
         [(await customers()).length, (await aliases()).length],

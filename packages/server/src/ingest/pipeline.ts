@@ -19,8 +19,12 @@ export type MessageOutcome =
   | { status: "duplicate" }
   | { status: "rejected"; kind: ErrorKind; code: string; message: string; details?: unknown };
 
-/** A refusal of one message: it is reported in the call's `rejected` list, nothing else fails. */
-const rejection = (code: string, message: string) => new JourneysError("bad_request", code, message);
+/**
+ * A refusal of one message: it is reported in the call's `rejected` list, nothing else fails.
+ * `conflict` (409 for a single-message call) for identities the store already holds, as the API.
+ */
+const rejection = (code: string, message: string, kind: ErrorKind = "bad_request") =>
+  new JourneysError(kind, code, message);
 
 export interface PipelineContext {
   business: Business;
@@ -105,6 +109,7 @@ async function applyOne(
         throw rejection(
           "email_taken",
           `email ${applied.customer.email} belongs to another customer (${owner.id})`,
+          "conflict",
         );
       }
     }
@@ -248,6 +253,7 @@ async function resolveCustomer(
         throw rejection(
           "customer_erased",
           "this person was erased at their request; they are not re-added from events",
+          "conflict",
         );
       }
     }
