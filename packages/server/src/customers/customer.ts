@@ -1,4 +1,4 @@
-import type { Channel, CustomerFacts, SubscriptionStatus } from "@journeys/core";
+import { CHANNELS, type Channel, type CustomerFacts, type SubscriptionStatus } from "@journeys/core";
 import { readJson } from "../store/json";
 import type { CustomersTable } from "../store/schema";
 
@@ -66,6 +66,26 @@ export function storedSubscriptions(
   return Object.keys(customer.topics).length
     ? { channels: customer.subscriptions, topics: customer.topics }
     : { channels: customer.subscriptions };
+}
+
+/** A customer on the wire: `subscriptions` names every channel (DESIGN §5). */
+export interface CustomerView extends Omit<Customer, "subscriptions"> {
+  subscriptions: Record<Channel, SubscriptionStatus>;
+}
+
+/**
+ * The customer as the API sends it: every channel in `subscriptions`, `unknown` where no
+ * consent is recorded. Only the response is filled in: `Customer.subscriptions` keeps what was
+ * recorded, because merging two profiles lets a recorded status win over a missing one, and
+ * writing back a filled-in map would store `unknown` for every channel.
+ *
+ * @example
+ *   toCustomerView(customer).subscriptions; // { email: "subscribed", sms: "unknown", … }
+ */
+export function toCustomerView(customer: Customer): CustomerView {
+  const subscriptions = {} as Record<Channel, SubscriptionStatus>;
+  for (const channel of CHANNELS) subscriptions[channel] = customer.subscriptions[channel] ?? "unknown";
+  return { ...customer, subscriptions };
 }
 
 /** What the segment evaluator reads of a customer. */

@@ -65,7 +65,13 @@ for (const dialect of DIALECTS) {
           timezone: "Europe/London",
           locale: "en-GB",
           attributes: { plan: "pro", seats: 3 },
-          subscriptions: { email: "subscribed" },
+          subscriptions: {
+            email: "subscribed",
+            sms: "unknown",
+            whatsapp: "unknown",
+            telegram: "unknown",
+            push: "unknown",
+          },
         },
       );
     });

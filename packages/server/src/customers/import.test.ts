@@ -6,6 +6,14 @@ import { fillCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
 import { bearer, useApp } from "../testing/use-app";
 
+const NO_CONSENT = {
+  email: "unknown",
+  sms: "unknown",
+  whatsapp: "unknown",
+  telegram: "unknown",
+  push: "unknown",
+};
+
 for (const dialect of DIALECTS) {
   describe(`[${dialect.name}] customer CSV import`, { skip: dialect.skip }, () => {
     const ctx = useApp(dialect);
@@ -86,9 +94,9 @@ for (const dialect of DIALECTS) {
         Notes: 'likes "maths"\r\nand engines',
         plan: "pro",
       });
-      assert.deepEqual(ada.subscriptions, { email: "subscribed" });
+      assert.deepEqual(ada.subscriptions, { ...NO_CONSENT, email: "subscribed" });
       const hopper = await customer(ctx.alpha.businessId, { userId: "u-5" });
-      assert.deepEqual(hopper.subscriptions, { email: "unsubscribed" });
+      assert.deepEqual(hopper.subscriptions, { ...NO_CONSENT, email: "unsubscribed" });
 
       const later = await ctx.app.inject({
         url: `/api/v1/businesses/${ctx.alpha.businessId}/customers/imports/${result.id}`,

@@ -1,7 +1,7 @@
 import { affectedSegments, checkLimit, type PlanId } from "@journeys/core";
 import type { Kysely } from "kysely";
-import { type Business, getBusiness } from "../accounts/businesses";
-import { JourneysError } from "../errors";
+import { type Business, readBusiness } from "../accounts/businesses";
+import { JourneysError, notFound } from "../errors";
 import type { IdGenerator } from "../ids";
 import type { Resources } from "../resources";
 import type { SegmentCatalog } from "../segments/catalog";
@@ -145,10 +145,11 @@ export async function saveProfile(
 }
 
 /**
- * One transaction of profile writes for a business: loads the business first, then, inside the
- * transaction, its segment catalog — a segment created meanwhile is either in the catalog these
- * writes evaluate, or its recompute runs after them and sees their rows — and runs `work` with a
- * writer, a fresh context, and `db` for other queries in the same transaction.
+ * One transaction of profile writes for a business: reads the business (its plan and settings)
+ * and its segment catalog inside the transaction — a segment created or a setting changed
+ * meanwhile is either what these writes evaluate, or its recompute runs after them and sees
+ * their rows — and runs `work` with a writer, a fresh context, and `db` for other queries in
+ * the same transaction.
  */
 export async function withProfileWrites<T>(
   r: Resources,
@@ -156,22 +157,22 @@ export async function withProfileWrites<T>(
   work: (w: CustomerWriter, ctx: SaveProfileContext, db: Kysely<Database>) => Promise<T>,
   options: { batched?: boolean } = {},
 ): Promise<T> {
-  const business = await getBusiness(r, businessId);
   return withCustomerWriter(
     r.store,
     businessId,
-    async (w, db) =>
-      work(
-        w,
-        {
-          business,
-          catalog: await r.catalogs.get(db, businessId),
-          newId: r.newId,
-          now: r.clock.now(),
-          allowance: new CustomerAllowance(w, business.plan),
-        },
-        db,
-      ),
+    async (w, db) => {
+      const business = await readBusiness(db, businessId);
+      if (!business) throw notFound("business");
+      const catalog = await r.catalogs.get(db, businessId);
+      const ctx = {
+        business,
+        catalog,
+        newId: r.newId,
+        now: r.clock.now(),
+        allowance: new CustomerAllowance(w, business.plan),
+      };
+      return work(w, ctx, db);
+    },
     options,
   );
 }

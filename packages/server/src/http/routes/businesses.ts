@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { PLANS } from "@journeys/core";
 import { Type } from "typebox";
-import { getBusiness } from "../../accounts/businesses";
+import { type Business, changeSettings, getBusiness } from "../../accounts/businesses";
 import type { Resources } from "../../resources";
 import { businessAccess } from "../auth";
 import { BusinessParams, BusinessSchema, businessErrors, businessSecurity } from "../schemas";
@@ -13,8 +13,35 @@ const PlanSchema = Type.Object({
   modules: Type.Array(Type.String()),
   limits: Type.Object({ journeys: Limit, segments: Limit, customers: Limit, aiCreditsPerMonth: Limit }),
 });
+const BusinessWithPlan = Type.Intersect([BusinessSchema, Type.Object({ planDetails: PlanSchema })]);
 
-/** The business itself and what its plan allows. */
+/** Unknown fields are refused (400 `invalid_request`), so a misspelt setting is not silently ignored. */
+const BusinessPatch = Type.Object(
+  {
+    settings: Type.Optional(
+      Type.Object(
+        {
+          emailOptOut: Type.Optional(
+            Type.Boolean({
+              description:
+                "Email as opt-out: `unknown` email consent counts as subscribed for marketing sends " +
+                "and for `{ subscribed: email }` segments.",
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+function withPlanDetails(business: Business) {
+  const plan = PLANS[business.plan];
+  return { ...business, planDetails: { ...plan, modules: [...plan.modules], limits: { ...plan.limits } } };
+}
+
+/** The business itself, what its plan allows, and its settings. */
 export function businessRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
@@ -25,20 +52,30 @@ export function businessRoutes(r: Resources): FastifyPluginAsyncTypebox {
           tags: ["businesses"],
           security: businessSecurity,
           params: BusinessParams,
-          response: {
-            200: Type.Intersect([BusinessSchema, Type.Object({ planDetails: PlanSchema })]),
-            ...businessErrors,
-          },
+          response: { 200: BusinessWithPlan, ...businessErrors },
         },
       },
-      async (request) => {
-        const business = await getBusiness(r, request.params.businessId);
-        const plan = PLANS[business.plan];
-        return {
-          ...business,
-          planDetails: { ...plan, modules: [...plan.modules], limits: { ...plan.limits } },
-        };
+      async (request) => withPlanDetails(await getBusiness(r, request.params.businessId)),
+    );
+
+    app.patch(
+      "/:businessId",
+      {
+        preHandler: businessAccess(r),
+        schema: {
+          tags: ["businesses"],
+          summary: "Change the business's settings",
+          description:
+            "Changes only the settings sent. Switching `emailOptOut` re-evaluates every segment that " +
+            "reads email consent (and those that read them), logging joined / left membership events.",
+          security: businessSecurity,
+          params: BusinessParams,
+          body: BusinessPatch,
+          response: { 200: BusinessWithPlan, ...businessErrors },
+        },
       },
+      async (request) =>
+        withPlanDetails(await changeSettings(r, request.params.businessId, request.body.settings ?? {})),
     );
   };
 }

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { CHANNELS } from "@journeys/core";
 import { Type } from "typebox";
+import { toCustomerView } from "../../customers/customer";
 import { createCustomer, updateCustomer } from "../../customers/edit";
 import { eraseCustomer } from "../../customers/erase";
 import { currentMemberships, exportCustomer, findCustomer } from "../../customers/export";
@@ -46,7 +48,9 @@ export const CustomerSchema = Type.Object(
     timezone: Nullable(Type.String()),
     locale: Nullable(Type.String()),
     attributes: Type.Record(Type.String(), Type.Unknown()),
-    subscriptions: Type.Record(Type.String(), Status),
+    subscriptions: Type.Object(Object.fromEntries(CHANNELS.map((channel) => [channel, Status])), {
+      description: "Every channel; `unknown` where no consent is recorded.",
+    }),
     topics: Type.Record(Type.String(), Type.Record(Type.String(), Status)),
     addresses: Addresses,
     createdAt: Type.Number(),
@@ -201,7 +205,7 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
           limit ?? LIST_LIMITS.defaultLimit,
           cursor ?? null,
         );
-        return { data: page.data, nextCursor: page.nextCursor };
+        return { data: page.data.map(toCustomerView), nextCursor: page.nextCursor };
       },
     );
 
@@ -250,7 +254,7 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
             request.query.timelineCursor ?? null,
           ),
         ]);
-        return { ...customer, segments, timeline };
+        return { ...toCustomerView(customer), segments, timeline };
       },
     );
 
@@ -270,7 +274,7 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const saved = await createCustomer(r, request.params.businessId, request.body);
-        return reply.code(201).send(saved.customer);
+        return reply.code(201).send(toCustomerView(saved.customer));
       },
     );
 
@@ -289,7 +293,7 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { businessId, customerId } = request.params;
-        return (await updateCustomer(r, businessId, customerId, request.body)).customer;
+        return toCustomerView((await updateCustomer(r, businessId, customerId, request.body)).customer);
       },
     );
 
@@ -353,7 +357,9 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { businessId, customerId } = request.params;
         const data = await exportCustomer(r, businessId, customerId);
-        return reply.header("content-disposition", `attachment; filename="${customerId}.json"`).send(data);
+        return reply
+          .header("content-disposition", `attachment; filename="${customerId}.json"`)
+          .send({ ...data, profile: toCustomerView(data.profile) });
       },
     );
   };
