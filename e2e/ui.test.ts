@@ -202,6 +202,9 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Growth plan" }).waitFor();
     await page.getByRole("heading", { name: "API keys" }).waitFor();
+    await page.getByLabel(/Email is opt-out/).check();
+    await page.getByText("Saved: customers who never answered now receive marketing email.").waitFor();
+    assert.equal((await http.api("GET", "")).settings.emailOptOut, true);
     await snap("settings");
   });
 });

@@ -1,4 +1,4 @@
-// The Settings tab (?component=settings): the plan's limits and the business's API keys.
+// The Settings tab (?component=settings): the plan's limits, consent and the business's API keys.
 import { count, h, when } from "./dom.js";
 
 const limit = (n) => (n === null ? "unlimited" : count(n));
@@ -30,6 +30,7 @@ export async function settingsTab(call, root, business) {
         ]),
       ),
     ),
+    consentCard(call, business),
     h(
       "section",
       { class: "card" },
@@ -120,6 +121,55 @@ export async function settingsTab(call, root, business) {
     );
   }
   await refresh();
+}
+
+/** Email opt-in (default) or opt-out: whether customers who never said count as subscribed. */
+function consentCard(call, business) {
+  const saved = h("p", { class: "muted", "aria-live": "polite" });
+  const box = h("input", {
+    type: "checkbox",
+    id: "email-opt-out",
+    checked: Boolean(business.settings?.emailOptOut),
+    onchange: async () => {
+      box.disabled = true;
+      try {
+        const updated = await call("PATCH", "", { settings: { emailOptOut: box.checked } });
+        box.checked = updated.settings.emailOptOut;
+        saved.replaceChildren(
+          updated.settings.emailOptOut
+            ? "Saved: customers who never answered now receive marketing email."
+            : "Saved: marketing email needs a customer's subscription.",
+        );
+      } catch (error) {
+        box.checked = !box.checked;
+        saved.replaceChildren(`Not saved: ${error.message}`);
+      } finally {
+        box.disabled = false;
+      }
+    },
+  });
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", {}, "Consent"),
+    h(
+      "p",
+      {},
+      box,
+      " ",
+      h(
+        "label",
+        { for: "email-opt-out" },
+        "Email is opt-out: send marketing email unless a customer unsubscribed",
+      ),
+    ),
+    h(
+      "p",
+      { class: "muted" },
+      "Segments that ask for email subscribers are recomputed when this changes; SMS, WhatsApp, Telegram and push always need a subscription.",
+    ),
+    saved,
+  );
 }
 
 const row = (label, value) => h("tr", {}, h("th", { scope: "row" }, label), h("td", {}, value));
