@@ -1,16 +1,19 @@
-import { sql } from "kysely";
+import { type Insertable, type Selectable, sql } from "kysely";
 import { storedDefinition } from "../journeys/journey";
 import type { Resources } from "../resources";
+import type { EngineWorkTable, MembershipEventsTable } from "../store/schema";
 
 type Db = Resources["store"]["db"];
+type LogRow = Selectable<MembershipEventsTable>;
 
 const CURSOR = "membership_events";
 
 /**
  * Reads the membership log (joined / left) from where it last stopped and turns it into engine
- * work for segment-triggered journeys: `joined` → enter (active journeys only), `left` →
- * left_segment (active or paused: in-flight customers exit at once either way). The cursor
- * moves in the same transaction, so each log row becomes work exactly once.
+ * work for segment-triggered journeys: `joined` → enter (active journeys, by their current
+ * trigger), `left` → left_segment for the in-flight enrollments that entered through that
+ * segment (see `inFlightEnrollments`). The cursor moves in the same transaction, so each log row
+ * becomes work exactly once.
  *
  * SQLite reads in `seq` order: one writer, so seq order is commit order. PostgreSQL reads in
  * (txid, seq) order, and only rows of transactions older than every one still running: a seq
@@ -37,23 +40,36 @@ export async function consumeMemberships(r: Resources, options: { limit: number 
     const last = usable.at(-1);
     if (!last) return 0;
 
-    const journeys = await segmentJourneys(trx, [...new Set(usable.map((e) => e.business_id))]);
+    const journeys = await liveJourneys(trx, [...new Set(usable.map((e) => e.business_id))]);
+    const left = usable.filter((e) => e.change === "left");
+    const inFlight = await inFlightEnrollments(trx, left, journeys.live);
     const now = r.clock.now();
-    const work = [];
+    const work: Insertable<EngineWorkTable>[] = [];
+    const item = (event: LogRow, kind: string, journeyId: string, enrollmentId: string | null) =>
+      work.push({
+        business_id: event.business_id,
+        kind,
+        journey_id: journeyId,
+        customer_id: event.customer_id,
+        enrollment_id: enrollmentId,
+        run_at: now,
+        payload: null,
+        created_at: now,
+      });
     for (const event of usable) {
-      for (const journey of journeys.get(`${event.business_id}\u0000${event.segment_id}`) ?? []) {
-        if (event.change === "joined" && journey.status !== "active") continue;
-        work.push({
-          business_id: event.business_id,
-          kind: event.change === "joined" ? "enter" : "left_segment",
-          journey_id: journey.id,
-          customer_id: event.customer_id,
-          enrollment_id: null,
-          run_at: now,
-          payload: null,
-          created_at: now,
-        });
+      const active = journeys.enrolling.get(`${event.business_id}\u0000${event.segment_id}`) ?? [];
+      if (event.change === "joined") {
+        for (const journeyId of active) item(event, "enter", journeyId, null);
+        continue;
       }
+      const mine = inFlight.get(`${event.business_id}\u0000${event.customer_id}`) ?? [];
+      for (const e of mine)
+        if (e.entrySegment === event.segment_id) item(event, "left_segment", e.journeyId, e.id);
+      // No enrollment in flight yet, but an `enter` may still be queued (the customer joined
+      // moments ago): this item runs after it and exits what it enrolled, on the published
+      // version, whose trigger is this segment. Where one is in flight, a queued enter is a no-op.
+      for (const journeyId of active)
+        if (!mine.some((e) => e.journeyId === journeyId)) item(event, "left_segment", journeyId, null);
     }
     for (let i = 0; i < work.length; i += 500)
       await trx
@@ -111,20 +127,89 @@ async function readCursor(db: Db, lock: boolean): Promise<Cursor> {
   return { position: Number(row?.position ?? 0), txid: Number(row?.txid ?? 0) };
 }
 
-/** Active and paused segment-triggered journeys, by business and entry segment. */
-async function segmentJourneys(db: Db, businessIds: string[]) {
+/**
+ * The journeys of these businesses that can act on the log: `enrolling`, the active ones by
+ * business and entry segment (whom a join enrolls); `live`, every active or paused journey by
+ * business (whose in-flight customers a leave can exit; archive exits the others anyway).
+ */
+async function liveJourneys(db: Db, businessIds: string[]) {
   const rows = await db
     .selectFrom("journeys")
     .select(["business_id", "id", "status", "definition"])
     .where("business_id", "in", businessIds)
     .where("status", "in", ["active", "paused"])
     .execute();
-  const out = new Map<string, { id: string; status: string }[]>();
+  const enrolling = new Map<string, string[]>();
+  const live = new Map<string, string[]>();
   for (const row of rows) {
+    live.set(row.business_id, [...(live.get(row.business_id) ?? []), row.id]);
     const trigger = storedDefinition(row.definition).trigger;
-    if (trigger.type !== "segment") continue;
+    if (row.status !== "active" || trigger.type !== "segment") continue;
     const key = `${row.business_id}\u0000${trigger.segmentId}`;
-    out.set(key, [...(out.get(key) ?? []), { id: row.id, status: row.status }]);
+    enrolling.set(key, [...(enrolling.get(key) ?? []), row.id]);
+  }
+  return { enrolling, live };
+}
+
+interface InFlight {
+  id: string;
+  journeyId: string;
+  /** The entry segment of the version it entered with; null for other triggers. */
+  entrySegment: string | null;
+}
+
+/**
+ * The in-flight enrollments in live journeys of the customers who left a segment, by business
+ * and customer, each with the entry segment of its own version. That version's trigger, not
+ * the journey's current one, decides which `left` exits it: a paused journey's trigger may
+ * have been edited since the customer entered, and they exit when they leave the segment they
+ * entered through (DESIGN §1). Two set reads per business: the enrollments, then their versions.
+ */
+async function inFlightEnrollments(
+  db: Db,
+  left: LogRow[],
+  live: Map<string, string[]>,
+): Promise<Map<string, InFlight[]>> {
+  const out = new Map<string, InFlight[]>();
+  const customersOf = new Map<string, Set<string>>();
+  for (const e of left)
+    if (live.has(e.business_id))
+      customersOf.set(e.business_id, (customersOf.get(e.business_id) ?? new Set()).add(e.customer_id));
+  for (const [businessId, customers] of customersOf) {
+    const rows = await db
+      .selectFrom("enrollments")
+      .select(["id", "journey_id", "version", "customer_id"])
+      .where("business_id", "=", businessId)
+      .where("customer_id", "in", [...customers])
+      .where("journey_id", "in", live.get(businessId)!)
+      .where("state", "!=", "exited")
+      .execute();
+    if (rows.length === 0) continue;
+    // Each (journey, version) pair in play, from a superset read in one statement.
+    const versions = await db
+      .selectFrom("journey_versions")
+      .select(["journey_id", "version", "definition"])
+      .where("business_id", "=", businessId)
+      .where("journey_id", "in", [...new Set(rows.map((e) => e.journey_id))])
+      .where("version", "in", [...new Set(rows.map((e) => Number(e.version)))])
+      .execute();
+    const entrySegment = new Map<string, string>();
+    for (const v of versions) {
+      const trigger = storedDefinition(v.definition).trigger;
+      if (trigger.type === "segment")
+        entrySegment.set(`${v.journey_id}\u0000${Number(v.version)}`, trigger.segmentId);
+    }
+    for (const e of rows) {
+      const key = `${businessId}\u0000${e.customer_id}`;
+      const entry: InFlight = {
+        id: e.id,
+        journeyId: e.journey_id,
+        entrySegment: entrySegment.get(`${e.journey_id}\u0000${Number(e.version)}`) ?? null,
+      };
+      const mine = out.get(key);
+      if (mine) mine.push(entry);
+      else out.set(key, [entry]);
+    }
   }
   return out;
 }
