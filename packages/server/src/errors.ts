@@ -11,6 +11,7 @@ export type ErrorKind =
   | "conflict"
   | "unprocessable"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "rate_limited"
   | "unavailable";
 

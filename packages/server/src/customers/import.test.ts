@@ -243,7 +243,7 @@ for (const dialect of DIALECTS) {
       assert.equal(await count(ctx.alpha.businessId), before);
     });
 
-    it("answers 400 for a bad mapping, 422 for broken CSV, 400 for a non-CSV body", async () => {
+    it("answers 400 for a bad mapping, 422 for broken CSV, 415 for a non-CSV body", async () => {
       const unknown = await importCsv("email\na@b.co\n", {
         mapping: JSON.stringify({ Mail: "email", email: "nope" }),
       });
@@ -265,7 +265,7 @@ for (const dialect of DIALECTS) {
         headers: bearer(ctx.alpha.apiKey),
         payload: { email: "a@b.co" },
       });
-      assert.equal(json.statusCode, 400);
+      assert.equal(json.statusCode, 415);
       assert.equal(json.json().error.code, "unsupported_media_type");
     });
 

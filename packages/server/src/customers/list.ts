@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import { JourneysError } from "../errors";
+import { JourneysError, notFound } from "../errors";
 import type { Database } from "../store/schema";
 import type { DialectName } from "../store/store";
 import { type Customer, toCustomer } from "./customer";
@@ -43,6 +43,13 @@ export async function listCustomers(
   if (filter.userId !== undefined) q = q.where("user_id", "=", filter.userId);
   if (filter.segmentId !== undefined) {
     const segmentId = filter.segmentId;
+    const segment = await db
+      .selectFrom("segments")
+      .select("id")
+      .where("business_id", "=", businessId)
+      .where("id", "=", segmentId)
+      .executeTakeFirst();
+    if (!segment) throw notFound("segment");
     q = q.where("id", "in", (eb) =>
       eb
         .selectFrom("segment_members")

@@ -49,6 +49,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   installErrorHandling(app);
   installValidation(app);
+  // The management API speaks JSON only: a text/plain body gets 415, not a confusing
+  // "body must be object". Ingestion takes text/plain for browser SDKs (ingest/routes.ts).
+  app.removeContentTypeParser("text/plain");
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

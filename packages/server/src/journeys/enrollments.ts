@@ -1,6 +1,6 @@
 import { deliveryKey } from "@journeys/core";
 import { fromRow } from "../engine/run-due";
-import { notFound } from "../errors";
+import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import { readJson } from "../store/json";
 
@@ -12,6 +12,17 @@ export async function listEnrollments(
   query: { customerId?: string; state?: string; limit?: number; cursor?: string },
 ) {
   const limit = query.limit ?? 50;
+  const journey = await r.store.db
+    .selectFrom("journeys")
+    .select("id")
+    .where("business_id", "=", businessId)
+    .where("id", "=", journeyId)
+    .executeTakeFirst();
+  if (!journey) throw notFound("journey");
+  // The cursor is the last id of the previous page: anything else would silently filter.
+  if (query.cursor !== undefined && !/^enr_[0-9a-z]{1,64}$/.test(query.cursor)) {
+    throw new JourneysError("bad_request", "invalid_cursor", "cursor is not one this API returned");
+  }
   let q = r.store.db
     .selectFrom("enrollments")
     .selectAll()

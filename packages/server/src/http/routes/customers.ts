@@ -221,7 +221,7 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
           params: CustomerParams,
           querystring: Type.Object(
             {
-              timelineLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 200, default: 50 })),
+              timelineLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
               timelineCursor: Type.Optional(Type.String({ maxLength: 512 })),
             },
             { additionalProperties: false },

@@ -65,7 +65,7 @@ export function importRoutes(r: Resources): FastifyPluginAsyncTypebox {
             "`invalid_boolean`, `invalid_date`, naming the column), an empty cell changes nothing. Rows match an " +
             "existing customer by userId, else email; `onDuplicate` updates (default) or skips them. " +
             "Rejected rows are listed with their spreadsheet row number (the header is row 1). " +
-            "413 over 50 MB, 422 over 50,000 rows or for invalid CSV, 400 for a bad mapping.",
+            "413 over 50 MB, 422 over 50,000 rows or for invalid CSV, 400 for a bad mapping, 415 for a body that is not CSV.",
           params: BusinessParams,
           querystring: Type.Object(
             {
@@ -91,7 +91,11 @@ export function importRoutes(r: Resources): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const contentType = request.headers["content-type"] ?? "";
         if (!/^(text|application)\/csv\b/i.test(contentType)) {
-          throw new JourneysError("bad_request", "unsupported_media_type", "send the CSV file as text/csv");
+          throw new JourneysError(
+            "unsupported_media_type",
+            "unsupported_media_type",
+            "send the CSV file as text/csv",
+          );
         }
         const length = Number(request.headers["content-length"]);
         if (length > IMPORT_LIMITS.bytes) throw fileTooLarge();
