@@ -130,7 +130,7 @@ export interface Segment {
 }
 
 /** Attribute names that read the customer's built-in fields rather than `attributes`. */
-export const BUILT_IN_ATTRIBUTES = ["email", "phone", "timezone", "userId"] as const;
+export const BUILT_IN_ATTRIBUTES = ["email", "phone", "timezone", "locale", "userId"] as const;
 export type BuiltInAttribute = (typeof BUILT_IN_ATTRIBUTES)[number];
 
 export function isChannel(value: unknown): value is Channel {

@@ -12,7 +12,7 @@ import type { Channel, Condition, EventCondition } from "./condition";
 import { eventConditionKey } from "./events";
 
 export interface RuleDependencies {
-  /** Attribute names read, built-in (`email`, `phone`, `timezone`, `userId`) or custom. */
+  /** Attribute names read, built-in (`email`, `phone`, `timezone`, `locale`, `userId`) or custom. */
   attributes: Set<string>;
   /** Event counters read, by `eventConditionKey`; the first condition seen for each key. */
   eventKeys: Map<string, EventCondition>;

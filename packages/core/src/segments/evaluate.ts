@@ -32,6 +32,8 @@ export interface CustomerFacts {
   phone: string | null;
   /** IANA name; null means UTC. */
   timezone: string | null;
+  /** BCP 47 tag (ingestion's `locale` trait lands here, not in `attributes`). */
+  locale: string | null;
   attributes: Record<string, unknown>;
   subscriptions: Partial<Record<Channel, SubscriptionStatus>>;
 }
@@ -55,10 +57,11 @@ const BUILT_IN: Record<BuiltInAttribute, (facts: CustomerFacts) => unknown> = {
   email: (facts) => facts.email,
   phone: (facts) => facts.phone,
   timezone: (facts) => facts.timezone,
+  locale: (facts) => facts.locale ?? null,
   userId: (facts) => facts.userId,
 };
 
-/** An attribute's value: the built-in field for `email`, `phone`, `timezone`, `userId`. */
+/** An attribute's value: the built-in field for `email`, `phone`, `timezone`, `locale`, `userId`. */
 export function readAttribute(facts: CustomerFacts, name: string): unknown {
   const builtIn = Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name as BuiltInAttribute] : undefined;
   return builtIn ? builtIn(facts) : ownValue(facts.attributes, name);

@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CHANNELS, type Channel, type Condition, type ValueTest, type WhereFilter } from "./condition";
+import {
+  BUILT_IN_ATTRIBUTES,
+  CHANNELS,
+  type Channel,
+  type Condition,
+  type ValueTest,
+  type WhereFilter,
+} from "./condition";
 import { dependencies } from "./dependencies";
 import { type CustomerFacts, type EvaluationContext, evaluate, type SubscriptionStatus } from "./evaluate";
 import { eventConditionKey } from "./events";
@@ -14,7 +21,8 @@ import { NOW } from "./testing";
 
 const DAY = 86_400_000;
 const CUSTOM = ["plan", "age", "tags", "signup", "birthday"];
-const NAMES = ["email", "phone", "timezone", "userId", ...CUSTOM];
+const BUILT_IN: readonly string[] = BUILT_IN_ATTRIBUTES;
+const NAMES = [...BUILT_IN, ...CUSTOM];
 const ZONES = [null, "UTC", "Pacific/Auckland", "America/Los_Angeles", "Nowhere/Atlantis"];
 
 const text = fc.constantFrom("pro", "Pro", "basic", "", "ada@example.com", "+44 7700", "10", "2024-06-10");
@@ -84,6 +92,7 @@ const facts: fc.Arbitrary<CustomerFacts> = fc.record({
   email: fc.constantFrom("ada@example.com", "PRO@corp.io", null),
   phone: fc.constantFrom("+44 7700 900123", null),
   timezone: fc.constantFrom(...ZONES),
+  locale: fc.constantFrom("de-DE", "pro", null),
   // Half the customers hold mostly dates, so time-relative ops meet values they can flip on.
   attributes: fc.oneof(
     fc.dictionary(fc.constantFrom(...CUSTOM), fieldValue),
@@ -113,7 +122,7 @@ const now = fc.oneof(
 );
 
 function withField(customer: CustomerFacts, name: string, value: unknown): CustomerFacts {
-  if (["email", "phone", "timezone", "userId"].includes(name)) return { ...customer, [name]: value };
+  if (BUILT_IN.includes(name)) return { ...customer, [name]: value };
   const attributes = { ...customer.attributes };
   if (value === undefined) delete attributes[name];
   else attributes[name] = value;

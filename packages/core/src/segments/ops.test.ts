@@ -149,7 +149,7 @@ describe("attribute ops", () => {
     assert.equal(holds({ op: "withinLastDays", value: 30 }, "2024-05-01"), false);
   });
 
-  it("reads built-in fields for email, phone, timezone and userId", () => {
+  it("reads built-in fields for email, phone, timezone, locale and userId", () => {
     const facts = customer({ email: "ada@example.com", attributes: { email: "shadow@x.com" } });
     const rule = { attribute: "email", op: "contains", value: "example" } as const;
     assert.equal(evaluate(rule, facts, lookups(), NOW), true);
@@ -161,6 +161,11 @@ describe("attribute ops", () => {
       evaluate({ attribute: "timezone", op: "startsWith", value: "europe/" }, tz, lookups(), NOW),
       true,
     );
+    const german = { attribute: "locale", op: "eq", value: "de-DE" } as const;
+    const de = customer({ locale: "de-DE", attributes: { locale: "fr-FR" } });
+    assert.equal(evaluate(german, de, lookups(), NOW), true);
+    assert.equal(evaluate(german, customer({ attributes: { locale: "de-DE" } }), lookups(), NOW), false);
+    assert.equal(evaluate({ attribute: "locale", op: "notExists" }, customer(), lookups(), NOW), true);
   });
 
   it("never reads inherited properties as attributes", () => {

@@ -15,6 +15,7 @@ export function customer(overrides: Partial<CustomerFacts> = {}): CustomerFacts 
     email: "ada@example.com",
     phone: "+447700900123",
     timezone: null,
+    locale: null,
     attributes: {},
     subscriptions: {},
     ...overrides,

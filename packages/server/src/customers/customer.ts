@@ -95,6 +95,7 @@ export function factsOf(customer: Customer): CustomerFacts {
     email: customer.email,
     phone: customer.phone,
     timezone: customer.timezone,
+    locale: customer.locale,
     attributes: customer.attributes,
     subscriptions: customer.subscriptions,
   };

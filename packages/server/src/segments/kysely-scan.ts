@@ -1,9 +1,15 @@
-import { BUILT_IN_ATTRIBUTES } from "@journeys/core";
 import { type Kysely, sql } from "kysely";
 import { readJson } from "../store/json";
 import type { Database } from "../store/schema";
 import { prefilterSql } from "./postgres-prefilter";
-import { countRowsOf, type EventHit, type MembershipScan, readCounts, scannedCustomer } from "./scan";
+import {
+  builtInColumn,
+  countRowsOf,
+  type EventHit,
+  type MembershipScan,
+  readCounts,
+  scannedCustomer,
+} from "./scan";
 
 const PAGE = 5_000;
 const CHUNK = 1_000;
@@ -26,9 +32,7 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
     businessId,
     db,
     async customers(needs, visit) {
-      const custom = needs.attributes.some(
-        (name) => !(BUILT_IN_ATTRIBUTES as readonly string[]).includes(name),
-      );
+      const custom = needs.attributes.some((name) => builtInColumn(name) === null);
       const windows = needs.counts;
       const counters = [...new Set(windows.map((w) => w.counter))];
       const counts = new Array<number>(windows.length).fill(0);
@@ -36,7 +40,7 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
       for (;;) {
         const rows = await db
           .selectFrom("customers")
-          .select(["id", "user_id", "email", "phone", "timezone"])
+          .select(["id", "user_id", "email", "phone", "timezone", "locale"])
           .$if(custom, (q) => q.select("attributes"))
           .$if(needs.subscriptions.length > 0, (q) => q.select("subscriptions"))
           .where("business_id", "=", businessId)
@@ -80,7 +84,16 @@ export function kyselyScan(db: Kysely<Database>, businessId: string): Membership
           readCounts(countRows[rowOf[i]!], counts);
           visit(
             scannedCustomer(
-              [r.id, r.user_id, r.email, r.phone, r.timezone, r.attributes ?? null, r.subscriptions ?? null],
+              [
+                r.id,
+                r.user_id,
+                r.email,
+                r.phone,
+                r.timezone,
+                r.locale,
+                r.attributes ?? null,
+                r.subscriptions ?? null,
+              ],
               readJson,
               counts,
             ),

@@ -1,11 +1,10 @@
 import type { Kysely } from "kysely";
-import { getBusiness } from "../accounts/businesses";
 import { CsvError, readCsv } from "../customers/csv";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import type { Database } from "../store/schema";
 import { loadSegments } from "./catalog";
-import { recomputeWithDependents } from "./segments";
+import { businessIn, recomputeWithDependents } from "./segments";
 import { recordSizes } from "./sizes";
 import { withSegmentTransaction } from "./transaction";
 
@@ -127,8 +126,8 @@ export async function changeListMembers(
   input: ListInput,
   mode: "replace" | "append",
 ): Promise<ListChange> {
-  const business = await getBusiness(r, businessId);
   return withSegmentTransaction(r.store, businessId, async (scan) => {
+    const business = await businessIn(scan.db, businessId);
     const now = r.clock.now();
     const segments = await loadSegments(scan.db, businessId);
     const segment = segments.find((s) => s.id === segmentId);

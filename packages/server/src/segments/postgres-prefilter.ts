@@ -1,10 +1,6 @@
 import { type RawBuilder, sql } from "kysely";
-import {
-  PREFILTER_COLUMNS as COLUMNS,
-  PREFILTER_OPS as OPS,
-  type Prefilter,
-  PREFILTER_SAFE_INTEGER as SAFE,
-} from "./prefilter";
+import { PREFILTER_OPS as OPS, type Prefilter, PREFILTER_SAFE_INTEGER as SAFE } from "./prefilter";
+import { builtInColumn } from "./scan";
 
 /**
  * A prefilter as a PostgreSQL condition over a `customers` row (jsonb columns), exactly as
@@ -23,8 +19,9 @@ export function prefilterSql(p: Prefilter): RawBuilder<boolean> {
       : sql<boolean>`coalesce(${status} = 'subscribed', false)`;
   }
   const name = "present" in p ? p.present : "oneOf" in p ? p.oneOf : p.compare;
-  if (Object.hasOwn(COLUMNS, name)) {
-    const column = sql.ref(COLUMNS[name]!);
+  const builtIn = builtInColumn(name);
+  if (builtIn !== null) {
+    const column = sql.ref(builtIn);
     if (!("oneOf" in p)) return sql<boolean>`${column} is not null`;
     return sql<boolean>`coalesce(${column} = any(${p.values}::text[]), false)`;
   }

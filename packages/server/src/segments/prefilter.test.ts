@@ -25,7 +25,9 @@ import { prefilterSql as sqlitePrefilterSql } from "./sqlite-prefilter";
  */
 const NOW = Date.UTC(2025, 5, 15, 12);
 const BUSINESS = "bus_prefilter";
-const NAMES = ["plan", "age", "tags", 'we"ird', "email", "userId"];
+const NAMES = ["plan", "age", "tags", 'we"ird', "email", "userId", "locale"];
+/** The built-in attributes of NAMES: columns, not keys of `attributes`. */
+const COLUMNS = ["email", "userId", "locale"];
 /** Attribute values as JSON text, so integers JavaScript cannot hold exactly can be stored. */
 const VALUES = [
   '"pro"',
@@ -145,7 +147,7 @@ for (const dialect of DIALECTS) {
       const hits = new Map<string, number[]>(); // customer + counter → timestamps
       for (let i = 0; i < 300; i++) {
         const id = `cus_${String(i).padStart(4, "0")}`;
-        const pairs = NAMES.filter((n) => n !== "email" && n !== "userId" && rand.chance(0.7)).map(
+        const pairs = NAMES.filter((n) => !COLUMNS.includes(n) && rand.chance(0.7)).map(
           (n) => `${JSON.stringify(n)}: ${rand.pick(VALUES)}`,
         );
         const channels = ["email", "sms"]
@@ -160,7 +162,7 @@ for (const dialect of DIALECTS) {
             email: i < 2 ? ["pro", "PRO"][i]! : rand.chance(0.5) ? `c${i}@example.com` : null,
             phone: null,
             timezone: null,
-            locale: null,
+            locale: rand.pick(["de-DE", "pro", "42", null]),
             attributes: `{${pairs.join(", ")}}`,
             subscriptions: `{"channels": {${channels.join(", ")}}}`,
             addresses: "{}",

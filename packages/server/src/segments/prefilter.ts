@@ -40,13 +40,6 @@ export interface PrefilterOptions {
   counter: (condition: EventCondition) => string | null;
 }
 
-/** Built-in attributes are columns (text or null); the rest live in the `attributes` JSON. */
-export const PREFILTER_COLUMNS: Readonly<Record<string, string>> = {
-  userId: "user_id",
-  email: "email",
-  phone: "phone",
-  timezone: "timezone",
-};
 /** A `compare` applies to integers of smaller magnitude: both sides hold them exactly. */
 export const PREFILTER_SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
 /** The SQL operator of each `compare` op. */

@@ -105,6 +105,34 @@ for (const dialect of DIALECTS) {
       assert.equal(track1.count, 1);
     });
 
+    it("reads the locale trait as the built-in `locale`, in a full recompute and on the write path", async () => {
+      await send(ctx, ctx.alpha, identify("l1", { locale: "de-DE" }), identify("l2", { locale: "fr-FR" }));
+      const german = { attribute: "locale", op: "eq", value: "de-DE" };
+      // The first rule the store can prefilter on the column; the second it cannot (a `not`).
+      const rules = [german, { not: { attribute: "locale", op: "neq", value: "de-DE" } }];
+      const segments: string[] = [];
+      for (const [i, rule] of rules.entries()) {
+        const created = await api(ctx, ctx.alpha, "POST", "/segments", { name: `German ${i}`, rule }).then(
+          expect(201),
+        );
+        assert.equal(created.size, 1, JSON.stringify(rule));
+        assert.deepEqual(await memberUserIds(ctx, ctx.alpha, created.id), ["l1"]);
+        segments.push(created.id);
+      }
+      await send(ctx, ctx.alpha, identify("l3", { locale: "de-DE" }), identify("l1", { locale: "en-GB" }));
+      for (const id of segments) {
+        assert.deepEqual(await memberUserIds(ctx, ctx.alpha, id), ["l3"]);
+        assert.deepEqual(
+          (await membershipLog(ctx, ctx.alpha, id)).map(([u, c]) => `${u} ${c}`),
+          ["l1 joined", "l3 joined", "l1 left"],
+        );
+      }
+      const preview = await api(ctx, ctx.alpha, "POST", "/segments/preview", { rule: german }).then(
+        expect(200),
+      );
+      assert.equal(preview.count, 1);
+    });
+
     it("recomputes segments that read a changed segment, in graph order", async () => {
       await send(ctx, ctx.alpha, identify("d1", { tier: "gold" }), identify("d2", { tier: "silver" }));
       const gold = await api(ctx, ctx.alpha, "POST", "/segments", {

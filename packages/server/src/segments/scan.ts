@@ -1,7 +1,27 @@
-import type { Channel, CustomerFacts } from "@journeys/core";
+import type { BuiltInAttribute, Channel, CustomerFacts } from "@journeys/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
 import type { Prefilter } from "./prefilter";
+
+/**
+ * The `customers` column of each built-in attribute (text or null). Keyed on core's
+ * `BUILT_IN_ATTRIBUTES`, so a new built-in cannot be left out of the scans and prefilters:
+ * a rule on it would read nothing there while the write path reads the column.
+ */
+export const BUILT_IN_COLUMNS: Readonly<
+  Record<BuiltInAttribute, "user_id" | "email" | "phone" | "timezone" | "locale">
+> = {
+  userId: "user_id",
+  email: "email",
+  phone: "phone",
+  timezone: "timezone",
+  locale: "locale",
+};
+
+/** The column of a built-in attribute, or null for a custom one (in the `attributes` JSON). */
+export function builtInColumn(name: string): string | null {
+  return Object.hasOwn(BUILT_IN_COLUMNS, name) ? BUILT_IN_COLUMNS[name as BuiltInAttribute] : null;
+}
 
 /** A counter's hits with timestamp ≥ since (all when since is null), per customer. */
 export interface CountWindow {
@@ -99,11 +119,20 @@ export function readCounts(row: readonly unknown[] | undefined, counts: number[]
 
 /** A scanned customer from a row whose JSON columns were read whole (null: not read). */
 export function scannedCustomer(
-  row: readonly [string, string | null, string | null, string | null, string | null, unknown, unknown],
+  row: readonly [
+    id: string,
+    userId: string | null,
+    email: string | null,
+    phone: string | null,
+    timezone: string | null,
+    locale: string | null,
+    attributes: unknown,
+    subscriptions: unknown,
+  ],
   parse: (value: unknown) => unknown,
   counts: readonly number[],
 ): ScannedCustomer {
-  const [id, userId, email, phone, timezone, attributes, subscriptions] = row;
+  const [id, userId, email, phone, timezone, locale, attributes, subscriptions] = row;
   const subs = subscriptions === null ? undefined : (parse(subscriptions) as { channels?: object });
   return {
     id,
@@ -112,6 +141,7 @@ export function scannedCustomer(
       email,
       phone,
       timezone,
+      locale,
       attributes: attributes === null ? {} : (parse(attributes) as Record<string, unknown>),
       subscriptions: (subs?.channels ?? {}) as CustomerFacts["subscriptions"],
     },

@@ -123,6 +123,56 @@ for (const dialect of DIALECTS) {
       await api(ctx, ctx.alpha, "DELETE", `/segments/${a.id}`).then(expect(204));
     });
 
+    it("refuses deleting a segment a journey uses as its trigger or in a split (409) until it is archived", async () => {
+      const entry = await api(ctx, ctx.alpha, "POST", "/segments", { name: "Entry", rule: pro }).then(
+        expect(201),
+      );
+      const check = await api(ctx, ctx.alpha, "POST", "/segments", { name: "Check", rule: null }).then(
+        expect(201),
+      );
+      const wait = { type: "delay", amount: 1, unit: "days", next: null };
+      const onEntry = await api(ctx, ctx.alpha, "POST", "/journeys", {
+        name: "Welcome",
+        trigger: { type: "segment", segmentId: entry.id },
+        start: "wait",
+        nodes: { wait },
+      }).then(expect(201));
+      const onSplit = await api(ctx, ctx.alpha, "POST", "/journeys", {
+        name: "Follow-up",
+        trigger: { type: "event", event: "Signed Up" },
+        start: "check",
+        nodes: { check: { type: "split", segmentId: check.id, true: "wait", false: null }, wait },
+      }).then(expect(201));
+      const refused = async (segmentId: string, journey: { id: string; name: string }) => {
+        const body = await api(ctx, ctx.alpha, "DELETE", `/segments/${segmentId}`).then(expect(409));
+        assert.equal(body.error.code, "segment_in_use");
+        assert.deepEqual(body.error.details.journeys, [{ id: journey.id, name: journey.name }]);
+        assert.match(body.error.message, new RegExp(`journey "${journey.name}" \\(${journey.id}\\)`));
+      };
+      const lifecycle = (journey: { id: string }, action: string) =>
+        api(ctx, ctx.alpha, "POST", `/journeys/${journey.id}/${action}`).then(expect(200));
+
+      // Draft, active and paused journeys all hold on to their segments.
+      await refused(entry.id, onEntry);
+      await refused(check.id, onSplit);
+      await lifecycle(onEntry, "activate");
+      await lifecycle(onSplit, "activate");
+      await refused(entry.id, onEntry);
+      await refused(check.id, onSplit);
+      await lifecycle(onEntry, "pause");
+      await refused(entry.id, onEntry);
+      // The draft no longer splits on it, but version 1 (where customers may be in flight) does.
+      await api(ctx, ctx.alpha, "PATCH", `/journeys/${onSplit.id}`, { start: "wait", nodes: { wait } }).then(
+        expect(200),
+      );
+      await refused(check.id, onSplit);
+
+      await lifecycle(onEntry, "archive");
+      await lifecycle(onSplit, "archive");
+      await api(ctx, ctx.alpha, "DELETE", `/segments/${entry.id}`).then(expect(204));
+      await api(ctx, ctx.alpha, "DELETE", `/segments/${check.id}`).then(expect(204));
+    });
+
     it("enforces the plan's segment limit with 402 naming the plan (Starter: 10)", async () => {
       for (let i = 0; i < 10; i++) {
         await api(ctx, ctx.beta, "POST", "/segments", { name: `S${i}`, rule: null }).then(expect(201));

@@ -9,12 +9,13 @@ import {
   type Segment,
   type SegmentGraphProblem,
 } from "@journeys/core";
-import { type Business, getBusiness } from "../accounts/businesses";
+import { type Business, readBusiness } from "../accounts/businesses";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
 import { buildCatalog, loadSegments } from "./catalog";
 import { syncCounters } from "./counters";
+import { journeysUsingSegment } from "./journey-references";
 import { recomputeSegments } from "./recompute";
 import type { MembershipScan } from "./scan";
 import { memberCounts, recordSizes } from "./sizes";
@@ -24,7 +25,8 @@ import { withSegmentTransaction } from "./transaction";
  * Segments of a business: create, update, delete, get, list. Every change, in one transaction:
  * validates the rule (400 `invalid_rule`, every problem with its JSON path) and the business's
  * whole segment graph (422 `segment_cycle` / `unknown_segment`), enforces the plan's segment
- * limit (402), brings event counters in line (backfilling history), bumps
+ * limit (402), refuses to delete a segment that another segment or a journey that is not
+ * archived uses (409 `segment_in_use`), brings event counters in line (backfilling history), bumps
  * `businesses.segments_version` (so every process's SegmentCatalogs refreshes), and recomputes
  * the segment and the segments that read it, writing joined / left membership events.
  *
@@ -110,9 +112,9 @@ export async function createSegment(
 ): Promise<SegmentView> {
   const name = cleanName(input.name);
   const rule = parseRule(input.rule);
-  const business = await getBusiness(r, businessId);
   const id = r.newId("seg");
   await withSegmentTransaction(r.store, businessId, async (scan) => {
+    const business = await businessIn(scan.db, businessId);
     const now = r.clock.now();
     const before = await loadSegments(scan.db, businessId);
     const verdict = checkLimit(business.plan, "segments", before.length);
@@ -147,8 +149,8 @@ export async function updateSegment(
 ): Promise<SegmentView> {
   const name = input.name === undefined ? undefined : cleanName(input.name);
   const rule = input.rule === undefined ? undefined : parseRule(input.rule);
-  const business = await getBusiness(r, businessId);
   await withSegmentTransaction(r.store, businessId, async (scan) => {
+    const business = await businessIn(scan.db, businessId);
     const now = r.clock.now();
     const before = await loadSegments(scan.db, businessId);
     const old = before.find((s) => s.id === segmentId);
@@ -178,17 +180,26 @@ export async function updateSegment(
 }
 
 export async function deleteSegment(r: Resources, businessId: string, segmentId: string): Promise<void> {
-  const business = await getBusiness(r, businessId);
   await withSegmentTransaction(r.store, businessId, async (scan) => {
+    const business = await businessIn(scan.db, businessId);
     const before = await loadSegments(scan.db, businessId);
     if (!before.some((s) => s.id === segmentId)) throw notFound("segment");
-    const reading = before.filter((s) => s.rule && dependencies(s.rule).segments.has(segmentId));
-    if (reading.length > 0) {
+    const readers = before
+      .filter((s) => s.rule && dependencies(s.rule).segments.has(segmentId))
+      .map((s) => ({ id: s.id, name: s.name }));
+    // Its members would go without `left` events: customers a journey enrolled on it would
+    // never exit, and its splits would ask about a segment that no longer exists.
+    const journeys = await journeysUsingSegment(scan.db, businessId, segmentId);
+    if (readers.length > 0 || journeys.length > 0) {
+      const users = [
+        ...readers.map((s) => `segment "${s.name}" (${s.id})`),
+        ...journeys.map((j) => `journey "${j.name}" (${j.id})`),
+      ];
       throw new JourneysError(
         "conflict",
         "segment_in_use",
-        `segment ${segmentId} is used by ${reading.map((s) => `"${s.name}" (${s.id})`).join(", ")}; change those first`,
-        { readers: reading.map((s) => ({ id: s.id, name: s.name })) },
+        `segment ${segmentId} is used by ${users.join(", ")}; change those segments or archive those journeys first`,
+        { readers, journeys },
       );
     }
     const after = before.filter((s) => s.id !== segmentId);
@@ -244,4 +255,14 @@ export async function recomputeWithDependents(
   const ids = catalog.index.order.filter((id) => changed.includes(id) || dependents.has(id));
   const deltas = await recomputeSegments(scan, catalog.segments, ids, now, emailOptOut);
   await recordSizes(scan.db, scan.businessId, new Map([...deltas].map(([id, d]) => [id, d.size])), now);
+}
+
+/**
+ * The business as this transaction sees it, under the segment lock a settings change also
+ * takes: its plan and its settings (email opt-out) are the ones the recompute must use.
+ */
+export async function businessIn(db: MembershipScan["db"], businessId: string): Promise<Business> {
+  const business = await readBusiness(db, businessId);
+  if (!business) throw notFound("business");
+  return business;
 }

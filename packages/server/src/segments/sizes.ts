@@ -33,7 +33,12 @@ export async function recordSizes(
   }
 }
 
-/** Records today's size of every segment that has none yet: once per UTC day per segment. */
+/**
+ * Brings today's recorded size of each segment in line with its members now, writing only the
+ * rows that are missing or differ; returns how many it wrote. Joins and leaves on the write path
+ * (ingestion, API edits, imports) do not touch `segment_sizes`, so the sweep does it: each day's
+ * row ends the day at (about) the size the segment had when the day ended.
+ */
 export async function recordDailySizes(
   db: Kysely<Database>,
   businessId: string,
@@ -42,16 +47,19 @@ export async function recordDailySizes(
 ): Promise<number> {
   const recorded = await db
     .selectFrom("segment_sizes")
-    .select("segment_id")
+    .select(["segment_id", "size"])
     .where("business_id", "=", businessId)
     .where("day", "=", utcDay(now))
     .execute();
-  const done = new Set(recorded.map((r) => r.segment_id));
-  const missing = segmentIds.filter((id) => !done.has(id));
-  if (missing.length === 0) return 0;
+  const today = new Map(recorded.map((r) => [r.segment_id, Number(r.size)]));
   const counts = await memberCounts(db, businessId);
-  await recordSizes(db, businessId, new Map(missing.map((id) => [id, counts.get(id) ?? 0])), now);
-  return missing.length;
+  const changed = new Map<string, number>();
+  for (const id of segmentIds) {
+    const size = counts.get(id) ?? 0;
+    if (today.get(id) !== size) changed.set(id, size);
+  }
+  await recordSizes(db, businessId, changed, now);
+  return changed.size;
 }
 
 export interface SizePoint {
@@ -60,7 +68,12 @@ export interface SizePoint {
   size: number;
 }
 
-/** Recorded sizes of the last `days` UTC days (today included), oldest first. */
+const dateOf = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * Sizes of the last `days` UTC days, oldest first: each past day as recorded (by the sweep and by
+ * recomputes), today as the members now — a recorded row may be up to a sweep behind.
+ */
 export async function sizeHistory(
   db: Kysely<Database>,
   businessId: string,
@@ -68,16 +81,24 @@ export async function sizeHistory(
   days: number,
   now: number,
 ): Promise<SizePoint[]> {
+  const today = utcDay(now);
   const rows = await db
     .selectFrom("segment_sizes")
     .select(["day", "size"])
     .where("business_id", "=", businessId)
     .where("segment_id", "=", segmentId)
-    .where("day", ">", utcDay(now) - days)
+    .where("day", ">", today - days)
+    .where("day", "<", today)
     .orderBy("day")
     .execute();
-  return rows.map((r) => ({
-    date: new Date(Number(r.day) * DAY_MS).toISOString().slice(0, 10),
-    size: Number(r.size),
-  }));
+  const live = await db
+    .selectFrom("segment_members")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("business_id", "=", businessId)
+    .where("segment_id", "=", segmentId)
+    .executeTakeFirstOrThrow();
+  return [
+    ...rows.map((r) => ({ date: dateOf(Number(r.day)), size: Number(r.size) })),
+    { date: dateOf(today), size: Number(live.n) },
+  ];
 }

@@ -1,9 +1,5 @@
-import {
-  PREFILTER_COLUMNS as COLUMNS,
-  PREFILTER_OPS as OPS,
-  type Prefilter,
-  PREFILTER_SAFE_INTEGER as SAFE,
-} from "./prefilter";
+import { PREFILTER_OPS as OPS, type Prefilter, PREFILTER_SAFE_INTEGER as SAFE } from "./prefilter";
+import { builtInColumn } from "./scan";
 
 /**
  * A prefilter as an SQLite expression over a `customers` row, with its parameters in order.
@@ -26,7 +22,7 @@ export function prefilterSql(p: Prefilter): { sql: string; params: unknown[] } {
         : "subscriptions ->> ? = 'subscribed'";
     }
     const name = "present" in p ? p.present : "oneOf" in p ? p.oneOf : p.compare;
-    const column = Object.hasOwn(COLUMNS, name) ? COLUMNS[name]! : null;
+    const column = builtInColumn(name);
     if (column !== null) {
       if (!("oneOf" in p)) return `${column} is not null`; // text: a number comparison never applies
       params.push(...p.values);

@@ -1,8 +1,8 @@
-import type { CustomerFacts } from "@journeys/core";
+import type { BuiltInAttribute, CustomerFacts } from "@journeys/core";
 import type SQLite from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
-import { countRowsOf, type MembershipScan, readCounts, type ScannedCustomer } from "./scan";
+import { BUILT_IN_COLUMNS, countRowsOf, type MembershipScan, readCounts, type ScannedCustomer } from "./scan";
 import { prefilterSql } from "./sqlite-prefilter";
 
 /**
@@ -41,12 +41,7 @@ function prepare(raw: SQLite.Database) {
 
 const PAGE = 10_000;
 /** Built-in attributes and their columns. */
-const BUILT_IN = [
-  ["userId", "user_id"],
-  ["email", "email"],
-  ["phone", "phone"],
-  ["timezone", "timezone"],
-] as const;
+const BUILT_IN = Object.entries(BUILT_IN_COLUMNS) as [BuiltInAttribute, string][];
 
 const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
 
@@ -103,10 +98,15 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
         businessId,
       ];
       // The column of each built-in attribute, or -1 when it is not read.
-      const [userId, email, phone, timezone] = BUILT_IN.map(([name]) => {
+      const columnOf = (name: BuiltInAttribute) => {
         const i = builtIn.findIndex(([b]) => b === name);
         return i === -1 ? -1 : 1 + i;
-      }) as [number, number, number, number];
+      };
+      const userId = columnOf("userId");
+      const email = columnOf("email");
+      const phone = columnOf("phone");
+      const timezone = columnOf("timezone");
+      const locale = columnOf("locale");
       const column = (r: (string | null)[], i: number) => (i === -1 ? null : (r[i] ?? null));
       const firstAttribute = 1 + builtIn.length;
       const firstSubscription = firstAttribute + (whole ? 1 : paths.length);
@@ -132,6 +132,7 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
         email: null,
         phone: null,
         timezone: null,
+        locale: null,
         attributes,
         subscriptions: subscriptions as CustomerFacts["subscriptions"],
       };
@@ -169,6 +170,7 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
           facts.email = column(r, email);
           facts.phone = column(r, phone);
           facts.timezone = column(r, timezone);
+          facts.locale = column(r, locale);
           if (inline) for (let k = 0; k < counts.length; k++) counts[k] = Number(r[firstCount + k]);
           else readCounts(countRows[rowOf[i]!], counts);
           customer.id = ids[i]!;

@@ -61,9 +61,42 @@ for (const dialect of DIALECTS) {
       const first = await sweepSegments(ctx.resources);
       assert.ok(first.sizes >= 1);
       const again = await sweepSegments(ctx.resources);
-      assert.equal(again.sizes, 0, "already recorded today");
+      assert.equal(again.sizes, 0, "already recorded today, and nothing changed since");
       const history = await api(ctx, ctx.beta, "GET", `/segments/${list.id}/size-history`).then(expect(200));
       assert.equal(history.data.length, 2);
+    });
+
+    it("shows today's size as the members now, and each past day as the sweep last recorded it", async () => {
+      const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const growing = { attribute: "cohort", op: "eq", value: "growing" };
+      const seg = await api(ctx, ctx.alpha, "POST", "/segments", { name: "Growing", rule: growing }).then(
+        expect(201),
+      );
+      assert.equal(seg.size, 0);
+      const history = async () =>
+        (await api(ctx, ctx.alpha, "GET", `/segments/${seg.id}/size-history`).then(expect(200))).data;
+      const size = async () =>
+        (await api(ctx, ctx.alpha, "GET", `/segments/${seg.id}`).then(expect(200))).size;
+
+      // Joins on the write path, after the segment (and its first size) was saved.
+      await send(
+        ctx,
+        ctx.alpha,
+        identify("g1", { cohort: "growing" }),
+        identify("g2", { cohort: "growing" }),
+      );
+      assert.equal(await size(), 2);
+      assert.deepEqual(await history(), [{ date: date(t), size: 2 }]);
+      const first = t;
+      await sweepSegments(ctx.resources);
+
+      t += DAY_MS;
+      await send(ctx, ctx.alpha, identify("g3", { cohort: "growing" }));
+      assert.equal(await size(), 3);
+      assert.deepEqual(await history(), [
+        { date: date(first), size: 2 },
+        { date: date(t), size: 3 },
+      ]);
     });
   });
 }

@@ -3,6 +3,7 @@ import { listBusinesses } from "../accounts/businesses";
 import type { Resources } from "../resources";
 import { buildCatalog, loadSegments } from "./catalog";
 import { recomputeSegments } from "./recompute";
+import { businessIn } from "./segments";
 import { recordDailySizes, recordSizes } from "./sizes";
 import { withSegmentTransaction } from "./transaction";
 
@@ -12,7 +13,7 @@ export interface SweepReport {
   recomputed: number;
   joined: number;
   left: number;
-  /** Daily sizes recorded. */
+  /** Rows of today's sizes written (missing, or behind the members now). */
   sizes: number;
 }
 
@@ -20,7 +21,8 @@ export interface SweepReport {
  * The periodic sweep (the worker runs it every minute): time alone can move customers in or out
  * of segments with a `withinDays` window or a `withinLastDays` / `anniversaryToday` op, so for
  * every business those segments — and, in graph order, the segments that read them — are
- * recomputed at `now`. It also records each segment's size once per UTC day.
+ * recomputed at `now`. It also keeps each segment's recorded size for today in line with its
+ * members, so a day's row ends the day at the size the segment had then.
  *
  * @example
  *   await sweepSegments(r, clock.now()); // tests pass a moved clock
@@ -39,7 +41,8 @@ export async function sweepSegments(r: Resources, now = r.clock.now()): Promise<
       // Re-read inside the transaction: an edit may have landed since the catalog was cached.
       const catalog = buildCatalog(business.id, 0, await loadSegments(scan.db, business.id));
       const ids = affectedSegments(catalog.index, { time: true });
-      const deltas = await recomputeSegments(scan, catalog.segments, ids, now, business.settings.emailOptOut);
+      const { settings } = await businessIn(scan.db, business.id);
+      const deltas = await recomputeSegments(scan, catalog.segments, ids, now, settings.emailOptOut);
       for (const delta of deltas.values()) {
         report.recomputed++;
         report.joined += delta.joined.length;

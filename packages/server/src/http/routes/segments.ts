@@ -157,7 +157,8 @@ export function segmentRoutes(r: Resources): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: "Delete a segment; refused (409 segment_in_use) while another segment reads it",
+          summary:
+            "Delete a segment; refused (409 segment_in_use) while another segment reads it or a journey that is not archived uses it",
           security: businessSecurity,
           params: SegmentParams,
           response: { 204: Type.Null({ description: "Deleted." }), ...errors },
@@ -201,7 +202,7 @@ export function segmentRoutes(r: Resources): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags,
-          summary: "Members per UTC day, as recorded daily by the sweep and on every recompute",
+          summary: "Members per UTC day: past days as the sweep last recorded them, today the members now",
           security: businessSecurity,
           params: SegmentParams,
           querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 366, default: 30 }) }),
