@@ -11,6 +11,21 @@ for (const dialect of DIALECTS) {
     const call = (method: "GET" | "POST", path: string, extra: object = {}) =>
       ctx.app.inject({ method, url: `${base()}${path}`, headers: bearer(ctx.alpha.apiKey), ...extra });
 
+    it("asks who the caller is before it reads what they sent", async () => {
+      const anonymous = await ctx.app.inject({
+        method: "POST",
+        url: `${base()}/segments`,
+        payload: { name: 42, unknown: true },
+      });
+      assert.equal(anonymous.statusCode, 401, anonymous.body);
+      const foreign = await ctx.app.inject({
+        method: "GET",
+        url: `${base()}/customers?limit=999`,
+        headers: bearer(ctx.beta.apiKey),
+      });
+      assert.equal(foreign.statusCode, 404, foreign.body);
+    });
+
     it("answers 415 to a body that is not JSON, and to an import that is not CSV", async () => {
       const text = await call("POST", "/segments", {
         headers: { ...bearer(ctx.alpha.apiKey), "content-type": "text/plain" },

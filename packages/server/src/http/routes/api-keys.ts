@@ -8,7 +8,7 @@ import { ApiKeySchema, BusinessParams, businessErrors, businessSecurity } from "
 /** Secret and write keys of a business: list, create (the key is in this response only), revoke. */
 export function apiKeyRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.addHook("preHandler", businessAccess(r));
+    app.addHook("onRequest", businessAccess(r));
 
     app.get(
       "/:businessId/api-keys",

@@ -47,7 +47,7 @@ export function businessRoutes(r: Resources): FastifyPluginAsyncTypebox {
     app.get(
       "/:businessId",
       {
-        preHandler: businessAccess(r),
+        onRequest: businessAccess(r),
         schema: {
           tags: ["businesses"],
           security: businessSecurity,
@@ -61,7 +61,7 @@ export function businessRoutes(r: Resources): FastifyPluginAsyncTypebox {
     app.patch(
       "/:businessId",
       {
-        preHandler: businessAccess(r),
+        onRequest: businessAccess(r),
         schema: {
           tags: ["businesses"],
           summary: "Change the business's settings",

@@ -30,7 +30,7 @@ const security = businessSecurity;
  */
 export function channelRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.addHook("preHandler", businessAccess(r));
+    app.addHook("onRequest", businessAccess(r));
 
     app.get(
       "/:businessId/channels",

@@ -152,7 +152,7 @@ const ExportedEnrollmentSchema = Type.Object({
  */
 export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.addHook("preHandler", businessAccess(r));
+    app.addHook("onRequest", businessAccess(r));
     const tags = ["customers"];
 
     app.get(

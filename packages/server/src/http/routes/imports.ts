@@ -44,7 +44,7 @@ export function importRoutes(r: Resources): FastifyPluginAsyncTypebox {
     app.addContentTypeParser(["text/csv", "application/csv"], (_request, payload, done) =>
       done(null, payload),
     );
-    app.addHook("preHandler", businessAccess(r));
+    app.addHook("onRequest", businessAccess(r));
     const tags = ["customers"];
 
     app.post(

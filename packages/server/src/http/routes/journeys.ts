@@ -71,7 +71,7 @@ const errors = { ...businessErrors, 402: ErrorSchema, 403: ErrorSchema, 409: Err
 /** Journeys: definitions, lifecycle, versions, enrollments with their trail, simulation. */
 export function journeyRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.addHook("preHandler", businessAccess(r));
+    app.addHook("onRequest", businessAccess(r));
     const tags = ["journeys"];
     const security = businessSecurity;
 

@@ -66,7 +66,7 @@ const CSV_LIMIT = 50 * 1024 * 1024;
  */
 export function segmentRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.addHook("preHandler", businessAccess(r));
+    app.addHook("onRequest", businessAccess(r));
     app.addContentTypeParser("text/csv", { parseAs: "string", bodyLimit: CSV_LIMIT }, (_req, body, done) =>
       done(null, body),
     );

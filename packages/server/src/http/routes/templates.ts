@@ -79,7 +79,7 @@ const security = businessSecurity;
 /** Message templates of a business: CRUD and a preview rendered for a customer and an event. */
 export function templateRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.addHook("preHandler", businessAccess(r));
+    app.addHook("onRequest", businessAccess(r));
 
     app.get(
       "/:businessId/templates",
