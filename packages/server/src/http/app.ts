@@ -54,6 +54,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.removeContentTypeParser("text/plain");
   await app.register(cookie);
   await app.register(swagger, {
+    // Shared schemas keep their names (`Customer`, `Error`) in the document, not `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === "string" ? json.$id : `def-${i}`,
+    },
     openapi: {
       openapi: "3.1.0",
       info: {
