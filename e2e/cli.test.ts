@@ -92,6 +92,10 @@ describe("journeys CLI on the embedded store", () => {
         headers: { authorization: `Bearer ${apiKey}` },
       });
       assert.equal(((await response.json()) as { plan: string }).plan, "growth");
+      // The API process serves the domain metrics too, not only the HTTP ones.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /^journeys_engine_work_due 0$/m);
+      assert.match(metrics, /^journeys_ingested_messages_total\{outcome="accepted"\} 0$/m);
       const exited = new Promise<number | null>((resolve) => server.child.on("exit", resolve));
       server.child.kill("SIGTERM");
       assert.equal(await exited, 0);

@@ -34,4 +34,47 @@ describe("configuration", () => {
     assert.throws(() => loadConfig({ JOURNEYS_CLOCK: "manual" }), /JOURNEYS_ENV=test/);
     assert.equal(loadConfig({ JOURNEYS_CLOCK: "manual", JOURNEYS_ENV: "test" }).clock, "manual");
   });
+
+  it("blames HOST, not JOURNEYS_PUBLIC_URL, for a host that is no address", () => {
+    try {
+      loadConfig({ HOST: "not a host!!" });
+      assert.fail("expected a ConfigError");
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, ['HOST must be an IP address or a host name, got "not a host!!"']);
+    }
+    for (const host of ["localhost", "journeys.internal", "10.0.0.7", "::1"]) {
+      assert.equal(loadConfig({ HOST: host }).host, host);
+    }
+    assert.equal(loadConfig({ HOST: "::1" }).publicUrl, "http://[::1]:3000");
+  });
+
+  it("requires JOURNEYS_PUBLIC_URL when HOST is a wildcard, so emails never link to 0.0.0.0", () => {
+    for (const host of ["0.0.0.0", "::", "0:0:0:0:0:0:0:0"]) {
+      try {
+        loadConfig({ HOST: host });
+        assert.fail(`expected a ConfigError for HOST=${host}`);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 1);
+        assert.match(error.message, /JOURNEYS_PUBLIC_URL must be set when HOST is a wildcard address/);
+      }
+    }
+    const config = loadConfig({ HOST: "0.0.0.0", JOURNEYS_PUBLIC_URL: "https://journeys.example.com/" });
+    assert.equal(config.host, "0.0.0.0");
+    assert.equal(config.publicUrl, "https://journeys.example.com");
+  });
+
+  it("gives the worker its own port for health and metrics, checked like PORT", () => {
+    assert.equal(loadConfig({}).workerPort, 3001);
+    assert.equal(loadConfig({ JOURNEYS_WORKER_PORT: "9464" }).workerPort, 9464);
+    assert.throws(
+      () => loadConfig({ JOURNEYS_WORKER_PORT: "70000" }),
+      /JOURNEYS_WORKER_PORT must be a port number/,
+    );
+    assert.throws(
+      () => loadConfig({ JOURNEYS_WORKER_PORT: "metrics" }),
+      /JOURNEYS_WORKER_PORT must be a port number/,
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 
 /**
@@ -8,6 +9,8 @@ import { resolve } from "node:path";
 export interface Config {
   host: string;
   port: number;
+  /** The worker role's own listener for /healthz, /readyz and /metrics (it serves no API). */
+  workerPort: number;
   dataDir: string;
   databaseUrl: string | undefined;
   adminToken: string | undefined;
@@ -37,7 +40,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (port === null || port < 0 || port > 65_535)
     problems.push(`PORT must be a port number, got "${env.PORT}"`);
 
+  const workerPort = integer(env.JOURNEYS_WORKER_PORT, 3001);
+  if (workerPort === null || workerPort > 65_535)
+    problems.push(`JOURNEYS_WORKER_PORT must be a port number, got "${env.JOURNEYS_WORKER_PORT}"`);
+
   const host = env.HOST?.trim() || "127.0.0.1";
+  const hostOk = isIP(host) !== 0 || HOST_NAME.test(host);
+  if (!hostOk) problems.push(`HOST must be an IP address or a host name, got "${env.HOST}"`);
 
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -67,8 +76,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (bodyLimit === null || bodyLimit < 1024)
     problems.push("JOURNEYS_BODY_LIMIT must be a whole number of bytes ≥ 1024");
 
-  const publicUrl = (env.JOURNEYS_PUBLIC_URL?.trim() || `http://${host}:${port ?? 3000}`).replace(/\/+$/, "");
-  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(publicUrl)) {
+  const explicitUrl = env.JOURNEYS_PUBLIC_URL?.trim() || undefined;
+  const publicUrl = (explicitUrl ?? `http://${urlHost(host)}:${port ?? 3000}`).replace(/\/+$/, "");
+  if (explicitUrl === undefined && hostOk && isWildcard(host)) {
+    // Derived from a wildcard, unsubscribe links in emails would point at http://0.0.0.0:3000.
+    problems.push(
+      `JOURNEYS_PUBLIC_URL must be set when HOST is a wildcard address (${host}): ` +
+        "emails link to it, e.g. https://journeys.example.com",
+    );
+  } else if (
+    (explicitUrl !== undefined || hostOk) &&
+    !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(publicUrl)
+  ) {
+    // A derived URL is only checked when HOST is valid: a bad HOST is HOST's problem.
     problems.push(
       "JOURNEYS_PUBLIC_URL must be an http(s) URL without query, e.g. https://journeys.example.com",
     );
@@ -78,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host,
     port: port ?? 3000,
+    workerPort: workerPort ?? 3001,
     dataDir: resolve(env.JOURNEYS_DATA_DIR?.trim() || "data"),
     databaseUrl,
     adminToken,
@@ -87,6 +108,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: bodyLimit ?? 1_048_576,
     publicUrl,
   };
+}
+
+/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** 0.0.0.0 or :: (in any spelling): listens everywhere, so it is no address to link to. */
+export function isWildcard(host: string): boolean {
+  if (isIP(host) === 4) return host.split(".").every((part) => Number(part) === 0);
+  if (isIP(host) !== 6) return false;
+  // The URL parser writes an IPv6 address in its shortest form; a zone id (fe80::1%eth0) it refuses.
+  return URL.canParse(`http://[${host}]`) && new URL(`http://[${host}]`).hostname === "[::]";
+}
+
+/** HOST as it appears in a URL: IPv6 addresses in brackets. */
+export function urlHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
 }
 
 function integer(raw: string | undefined, fallback: number): number | null {

@@ -7,8 +7,7 @@ import { JourneysError } from "../errors";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
-import { migrateToLatest } from "../store/migrate";
-import { openStore } from "../store/open-store";
+import { migrateStore, openStore } from "../store/open-store";
 import { runRoles } from "./run";
 
 const USAGE: Record<string, string> = {
@@ -28,7 +27,10 @@ Run "journeys <command> --help" for a command's options.`,
 Starts API, worker and UI in one process. On an empty database it first creates a demo
 business on the Growth plan and prints its owner's sign-in and keys (--no-demo skips that).`,
   api: "Usage: journeys api\n\nRuns the HTTP API and UI without the worker.",
-  worker: "Usage: journeys worker\n\nRuns background work without serving HTTP.",
+  worker: `Usage: journeys worker
+
+Runs background work without the API. It listens on HOST:JOURNEYS_WORKER_PORT (default 3001)
+for /healthz, /readyz and /metrics only.`,
   migrate: "Usage: journeys migrate\n\nApplies pending migrations to the configured store and exits.",
   admin: `Usage: journeys admin <subcommand>
 
@@ -65,13 +67,9 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case "migrate": {
       parseArgs({ args: rest, options: {} });
-      const store = await openStore({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        migrate: false,
-      });
-      const report = await migrateToLatest(store.db as never, store.dialect);
-      await store.close();
+      const storeConfig = { databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: false };
+      const store = await openStore(storeConfig);
+      const report = await migrateStore(store, storeConfig).finally(() => store.close());
       return print(
         report.applied.length
           ? `applied ${report.applied.join(", ")} to ${store.location}`

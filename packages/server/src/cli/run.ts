@@ -1,13 +1,16 @@
+import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { countBusinesses } from "../accounts/businesses";
 import { ProviderCache } from "../channels/providers";
 import { SenderThread } from "../channels/sender-thread";
 import { type Clock, ManualClock, systemClock } from "../clock";
-import type { Config } from "../config";
+import { type Config, isWildcard, urlHost } from "../config";
 import { dispatchStep } from "../engine/dispatch";
+import { JourneysError } from "../errors";
 import { buildApp } from "../http/app";
 import { newId } from "../ids";
+import { buildOpsApp } from "../ops/ops-server";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { openStore } from "../store/open-store";
@@ -21,8 +24,10 @@ export function createLogger(config: Pick<Config, "logLevel">): Logger {
 
 /**
  * Runs the roles asked for in this process until SIGTERM/SIGINT, then shuts down without
- * losing work: stop accepting requests, finish those in flight, let the worker finish its
- * task, close the store. A second signal exits at once.
+ * losing work: stop accepting requests, finish those in flight, let the worker finish the
+ * batch in hand (the rest of a backlog stays queued for the next worker), close the store.
+ * A second signal exits at once. Every process answers /healthz, /readyz and /metrics: the API
+ * on PORT, a worker without the API on JOURNEYS_WORKER_PORT.
  */
 export async function runRoles(config: Config, roles: Role[], options: { demo: boolean }): Promise<void> {
   const started = performance.now();
@@ -48,14 +53,18 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
   const app = roles.includes("api")
     ? await buildApp({ resources, config, logger: log, dispatch: dispatchStep(providers, config.publicUrl) })
     : undefined;
-  if (app) await app.listen({ host: config.host, port: config.port });
+  if (app) await listen(app, config.host, config.port, "PORT", store);
+  // A worker alone still has to be probed and scraped: it gets a listener of its own, opened
+  // before work starts so a taken port stops the process before it claims anything.
+  const ops = app ? undefined : await buildOpsApp(resources, log.child({ role: "ops" }));
+  if (ops) await listen(ops, config.host, config.workerPort, "JOURNEYS_WORKER_PORT", store);
   const worker = roles.includes("worker")
     ? await startWorker(resources, log.child({ role: "worker" }), { publicUrl: config.publicUrl, providers })
     : undefined;
   log.info(
     {
       startupMs: Math.round(performance.now() - started),
-      url: app ? `http://${config.host}:${config.port}` : undefined,
+      url: `http://${urlHost(config.host)}:${app ? config.port : config.workerPort}`,
     },
     "journeys started",
   );
@@ -72,6 +81,8 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     log.info({ signal }, "shutting down");
     await app?.close();
     await worker?.stop();
+    // Closed after the worker, so the drain can still be watched on /metrics.
+    await ops?.close();
     await providers.close();
     await senders.close();
     await store.close();
@@ -83,7 +94,7 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
 }
 
 function printDemoBanner(demo: Awaited<ReturnType<typeof createBusinessWithOwner>>, config: Config): void {
-  const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`;
+  const url = `http://${isWildcard(config.host) ? "127.0.0.1" : urlHost(config.host)}:${config.port}`;
   process.stdout.write(
     [
       "",
@@ -98,4 +109,28 @@ function printDemoBanner(demo: Awaited<ReturnType<typeof createBusinessWithOwner
       "",
     ].join("\n"),
   );
+}
+
+/**
+ * Listens, or fails with one line naming the variable that chose the port (a port already taken
+ * is the usual cause), after closing the store so the process exits at once.
+ */
+async function listen(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  variable: "PORT" | "JOURNEYS_WORKER_PORT",
+  store: { close(): Promise<void> },
+): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await store.close().catch(() => {});
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new JourneysError(
+      "unavailable",
+      "listen_failed",
+      `${variable}=${port}: cannot listen on ${host}: ${cause}`,
+    );
+  }
 }

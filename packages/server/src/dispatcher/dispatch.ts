@@ -1,3 +1,4 @@
+import { countDeliveries } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
 import { claimDeliveries } from "./claim";
 import { type DeliveryResult, deliver } from "./deliver";
@@ -54,5 +55,6 @@ export async function dispatchDue(r: Resources, options: DispatchOptions): Promi
     }
   };
   await Promise.all(Array.from({ length: Math.min(resolved.concurrency, batch.length) }, lane));
+  countDeliveries(r, report);
   return report;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { countEngineWork } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
 import { DefinitionCache } from "./definitions";
 import { consumeMemberships, hasUnreadMemberships } from "./membership-consumer";
@@ -18,6 +19,12 @@ export interface EngineOptions {
   dispatch?: Dispatch;
   /** Told when a round wrote new outbox deliveries (the worker wakes its dispatcher). */
   onQueued?: () => void;
+  /**
+   * Asked after every round: true ends `settle` there, though work may still be due. Each
+   * round's batches have committed by then, and what is left stays queued for the next worker,
+   * so a worker told to stop does so after the batch in hand, not after the whole backlog.
+   */
+  shouldStop?: () => boolean;
 }
 
 export interface SettleReport {
@@ -28,9 +35,10 @@ export interface SettleReport {
 }
 
 /**
- * One round of everything the engine does, until nothing is due at the current clock:
- * membership log → engine work, due work → steps (and outbox rows), due deliveries → sends.
- * Tests and `POST /api/v1/admin/settle` call this; the worker loop calls it on each wake-up.
+ * Rounds of everything the engine does, until nothing is due at the current clock (or
+ * `shouldStop` says so): membership log → engine work, due work → steps (and outbox rows), due
+ * deliveries → sends. Tests and `POST /api/v1/admin/settle` call this; the worker loop calls
+ * it on each wake-up.
  */
 export async function settle(
   r: Resources,
@@ -50,7 +58,7 @@ export async function settle(
     report.memberships += memberships;
     report.steps += processed;
     report.deliveries += deliveries;
-    if (memberships + processed + deliveries === 0) return report;
+    if (memberships + processed + deliveries === 0 || options.shouldStop?.()) return report;
   }
 }
 
@@ -89,13 +97,16 @@ export async function runDueLanes(
     total.nodes += lane.value.nodes;
     total.queued += lane.value.queued;
   }
+  // The lanes that committed count, even when another one failed.
+  countEngineWork(r, total);
   if (failure) throw failure.error;
   return total;
 }
 
 /**
  * The engine in the worker role: settles whenever signalled (NOTIFY / in-process) or every
- * `idleMs`. States: running → stopping (finishes the round in hand) → stopped.
+ * `idleMs`. States: running → stopping (finishes the round in hand, leaving the rest of a
+ * backlog queued) → stopped.
  */
 export async function startEngine(r: Resources, log: Logger, options: EngineOptions = {}) {
   const definitions = new DefinitionCache();
@@ -111,7 +122,7 @@ export async function startEngine(r: Resources, log: Logger, options: EngineOpti
     while (!stopping) {
       pending = false;
       try {
-        const report = await settle(r, definitions, options);
+        const report = await settle(r, definitions, { ...options, shouldStop: () => stopping });
         if (report.steps + report.deliveries > 0) log.debug(report, "engine round");
       } catch (error) {
         log.error({ err: error }, "engine round failed; retrying");

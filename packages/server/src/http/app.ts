@@ -85,7 +85,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  installMetrics(app);
+  installMetrics(app, options.resources);
   const r = options.resources;
   await app.register(healthRoutes(r));
   await app.register(authRoutes(r), { prefix: "/api/v1/auth" });

@@ -1,11 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { domainMetrics, registerQueueGauges } from "../ops/domain-metrics";
+import type { Resources } from "../resources";
 
 /**
  * Prometheus metrics for one process. A registry per app (not prom-client's global one), so
- * tests can build many apps in one process.
+ * tests can build many apps in one process. Given the process's resources, /metrics also
+ * serves the product's own metrics (ops/domain-metrics.ts): ingestion, engine and delivery
+ * counters, and the queues' depth read from the store.
  */
-export function installMetrics(app: FastifyInstance): Registry {
+export function installMetrics(app: FastifyInstance, r?: Resources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "journeys_" });
   const requests = new Counter({
@@ -26,9 +30,11 @@ export function installMetrics(app: FastifyInstance): Registry {
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
+  if (r) registerQueueGauges(registry, r);
+  const served = r ? Registry.merge([registry, domainMetrics(r).registry]) : registry;
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
+    reply.type(served.contentType);
+    return served.metrics();
   });
-  return registry;
+  return served;
 }

@@ -1,5 +1,6 @@
 import { notifyWork } from "../engine/signals";
 import type { ErrorKind } from "../errors";
+import { countIngested } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
 import { ingestQueue } from "./group-commit";
 import { INGEST_LIMITS, type IngestMessage, type MessageType, parseMessage } from "./messages";
@@ -51,7 +52,7 @@ export async function ingest(
     if (parsed.ok) valid.push({ index, message: parsed.message });
     else rejected.push({ index, messageId, kind: "bad_request", ...parsed.problem });
   });
-  if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
+  if (valid.length === 0) return countIngested(r, { accepted: 0, duplicates: 0, rejected });
 
   const outcomes = await ingestQueue(r).submit({
     businessId,
@@ -72,7 +73,7 @@ export async function ingest(
     }
   });
   rejected.sort((a, b) => a.index - b.index);
-  return { accepted, duplicates, rejected };
+  return countIngested(r, { accepted, duplicates, rejected });
 }
 
 function messageIdOf(raw: unknown): string | null {

@@ -22,8 +22,12 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName)
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    // No migration failed: the store itself did (no connection, no lock). The caller names the store.
+    if (!failed) throw error;
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const applied = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
   return { applied, current: MIGRATIONS.at(-1)?.name ?? null };
