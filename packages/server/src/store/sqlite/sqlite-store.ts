@@ -33,9 +33,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   // Checkpoint the WAL every ~40 MiB instead of 4 MiB: ingestion rewrites the same index pages
   // often, and a larger WAL copies each of them back once per checkpoint, not once per few commits.
   raw.pragma("wal_autocheckpoint = 10000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const db = kyselyOver(raw);
   if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, "sqlite");
-  const reader = options.file === ":memory:" ? db : openReader(options.file);
+  const readerRaw = options.file === ":memory:" ? null : openReaderConnection(options.file);
+  const reader = readerRaw ? kyselyOver(readerRaw) : db;
   return {
     dialect: "sqlite",
     db,
@@ -48,16 +49,23 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     async close() {
       if (reader !== db) await reader.destroy();
       await db.destroy();
+      // Kysely closes a connection only if it ever used it: close the handles ourselves.
+      if (readerRaw?.open) readerRaw.close();
+      if (raw.open) raw.close();
     },
   };
 }
 
 /** A read-only connection to the same file (a private in-memory database has no second one). */
-function openReader(file: string): Kysely<Database> {
+function openReaderConnection(file: string): SQLite.Database {
   const raw = new SQLite(file, { readonly: true });
   raw.pragma("busy_timeout = 5000");
   raw.pragma("cache_size = -16384");
   raw.pragma("mmap_size = 268435456");
+  return raw;
+}
+
+function kyselyOver(raw: SQLite.Database): Kysely<Database> {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
 }
 
