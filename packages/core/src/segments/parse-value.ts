@@ -14,6 +14,9 @@ import { isIsoDate, toDate, toNumber } from "./values";
 /** Long `in` lists belong in a manual segment, not in a rule evaluated on every event. */
 export const MAX_IN_VALUES = 1_000;
 
+/** The longest event or attribute window a rule may ask for: 100 years (a longer one leaves the stores' time range). */
+export const MAX_WINDOW_DAYS = 36_500;
+
 export function isPositiveNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value) && value > 0;
 }
@@ -73,6 +76,8 @@ export function parseValueTest(
         ? ok({ op, value })
         : bad("Expected an ISO date (YYYY-MM-DD or a date-time) or epoch milliseconds.");
     case "withinLastDays":
-      return isPositiveNumber(value) ? ok({ op, value }) : bad("Expected a positive number of days.");
+      return isPositiveNumber(value) && value <= MAX_WINDOW_DAYS
+        ? ok({ op, value })
+        : bad(`Expected a positive number of days, at most ${MAX_WINDOW_DAYS}.`);
   }
 }

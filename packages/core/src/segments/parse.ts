@@ -22,7 +22,7 @@ import {
   WHERE_OPS,
   type WhereFilter,
 } from "./condition";
-import { isPositiveNumber, parseValueTest } from "./parse-value";
+import { isPositiveNumber, MAX_WINDOW_DAYS, parseValueTest } from "./parse-value";
 import type { ConditionProblem, ConditionProblemCode } from "./problems";
 
 export interface ParseOptions {
@@ -133,8 +133,16 @@ export function parseCondition(
     } else countOk = true;
     const { withinDays } = node;
     let withinOk = true;
-    if (withinDays !== undefined && withinDays !== null && !isPositiveNumber(withinDays)) {
-      report(`${path}.withinDays`, "bad_field", "withinDays must be a positive number of days.");
+    if (
+      withinDays !== undefined &&
+      withinDays !== null &&
+      !(isPositiveNumber(withinDays) && withinDays <= MAX_WINDOW_DAYS)
+    ) {
+      report(
+        `${path}.withinDays`,
+        "bad_field",
+        `withinDays must be a positive number of days, at most ${MAX_WINDOW_DAYS} (100 years); leave it out for "ever".`,
+      );
       withinOk = false;
     }
     let where: WhereFilter[] | undefined;
@@ -202,7 +210,9 @@ export function parseCondition(
         const attribute = requireString(input, "attribute", path, "attribute");
         const op = requireOp(input, path, ATTRIBUTE_OPS);
         const test = op === null ? null : valueTest(input, path, op);
-        return attribute === null || test === null ? null : ({ attribute, ...test } as Condition);
+        if (attribute === null || test === null) return null;
+        // Stored emails are lower case: so are the values a rule compares them with.
+        return { attribute, ...(attribute === "email" ? lowerCased(test) : test) } as Condition;
       }
       case "event":
         return event(input, path);
@@ -228,4 +238,11 @@ export function parseCondition(
 
   const root = condition(input, options.path ?? "rule", 1);
   return root !== null && problems.length === 0 ? ok(root) : err(problems);
+}
+
+/** A value test with its string values in lower case (email rules). */
+function lowerCased<T extends ValueTest>(test: T): T {
+  if (!("value" in test)) return test;
+  const lower = (v: unknown) => (typeof v === "string" ? v.toLowerCase() : v);
+  return { ...test, value: Array.isArray(test.value) ? test.value.map(lower) : lower(test.value) };
 }

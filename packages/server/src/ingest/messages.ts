@@ -50,9 +50,18 @@ function id(value: unknown): string | null | undefined {
   return undefined; // invalid
 }
 
+/** The furthest a JavaScript Date reaches either side of 1970, in ms (±275,760 years). */
+const MAX_TIME = 8_640_000_000_000_000;
+
+/**
+ * How far ahead of its arrival an event may be dated. A later time is a device clock gone
+ * wrong: stored as such it would count as "recent" in every event window for years.
+ */
+const FUTURE_SLACK = 86_400_000;
+
 function time(value: unknown): number | null | undefined {
   if (value === undefined || value === null) return null;
-  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= MAX_TIME) return value;
   if (typeof value === "string") {
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : ms;
@@ -98,8 +107,11 @@ export function parseMessage(
     return fail("invalid_timestamp", "timestamp must be an ISO 8601 date or epoch milliseconds");
   if (sentAt === undefined)
     return fail("invalid_timestamp", "sentAt must be an ISO 8601 date or epoch milliseconds");
-  const corrected =
+  const skewed =
     timestamp === null ? receivedAt : sentAt === null ? timestamp : timestamp + (receivedAt - sentAt);
+  if (Math.abs(skewed) > MAX_TIME)
+    return fail("invalid_timestamp", "timestamp is out of range once corrected by sentAt");
+  const corrected = skewed > receivedAt + FUTURE_SLACK ? receivedAt : skewed;
 
   for (const field of ["properties", "traits", "context"] as const) {
     if (raw[field] !== undefined && raw[field] !== null && !isRecord(raw[field])) {

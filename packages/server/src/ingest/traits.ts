@@ -1,4 +1,4 @@
-import type { ProfilePatch } from "../customers/profile";
+import { normaliseLocale, normaliseTimezone, type ProfilePatch } from "../customers/profile";
 import type { IngestMessage } from "./messages";
 
 /** Traits with a place of their own on the profile; the rest become custom attributes. */
@@ -14,9 +14,11 @@ export function traitsToPatch(message: IngestMessage): ProfilePatch {
   const patch: ProfilePatch = { attributes: {} };
   if (traits.email !== undefined) patch.email = traits.email as string | null;
   if (traits.phone !== undefined) patch.phone = traits.phone as string | null;
-  const timezone = traits.timezone ?? message.context?.timezone;
+  // The device's context fills in what the traits do not say — when it makes sense: a device
+  // reporting a zone or locale we cannot read is no reason to refuse what the user sent.
+  const timezone = traits.timezone ?? fromDevice(message.context?.timezone, normaliseTimezone);
   if (timezone !== undefined) patch.timezone = timezone as string | null;
-  const locale = traits.locale ?? message.context?.locale;
+  const locale = traits.locale ?? fromDevice(message.context?.locale, normaliseLocale);
   if (locale !== undefined) patch.locale = locale as string | null;
   if (traits.subscriptions !== undefined)
     patch.subscriptions = traits.subscriptions as ProfilePatch["subscriptions"];
@@ -25,4 +27,10 @@ export function traitsToPatch(message: IngestMessage): ProfilePatch {
     if (!BUILT_IN.has(name)) patch.attributes![name] = value;
   }
   return patch;
+}
+
+/** A context value that reads as valid, else undefined (left out of the patch). */
+function fromDevice(value: unknown, normalise: (value: unknown) => unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  return typeof normalise(value) === "string" ? value : undefined;
 }

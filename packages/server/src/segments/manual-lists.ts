@@ -140,6 +140,16 @@ export async function changeListMembers(
       );
     }
     const { ids, unknown } = await resolve(scan.db, businessId, input);
+    // A replace whose rows name nobody is far likelier a wrong column or separator than a wish
+    // to empty the list (send an empty list for that).
+    if (mode === "replace" && ids.size === 0 && unknown.length > 0) {
+      throw new JourneysError(
+        "unprocessable",
+        "no_customers_matched",
+        `none of the ${unknown.length} rows names a customer of this business; the list was left as it was`,
+        { unknown: unknown.slice(0, 20) },
+      );
+    }
     const current = await scan.members(segmentId);
     const joined = await scan.join(
       segmentId,
