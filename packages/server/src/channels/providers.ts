@@ -1,5 +1,6 @@
 import type { ChannelProvider } from "./provider";
 import { providerDefinition } from "./registry";
+import { SendSlots } from "./send-slots";
 import type { ChannelSetup } from "./setup";
 
 /**
@@ -14,6 +15,8 @@ import type { ChannelSetup } from "./setup";
  */
 export class ProviderCache {
   readonly #entries = new Map<string, { fingerprint: string; provider: ChannelProvider }>();
+  /** Room to send, per provider, shared by every lane that sends through this cache. */
+  readonly sendSlots = new SendSlots();
 
   constructor(
     /** Builds a provider; tests inject one to wrap or replace the real ones. */

@@ -75,17 +75,21 @@ export async function deliver(
     });
   }
 
-  if (!provider) return "lost";
-  // While more than half of the claim's lease is left, no other worker can have taken the
-  // delivery (a claim needs an expired lease), so the fence holds without asking the store.
-  // Later — a slow render, a long queue — renew the lease and re-check the fence first.
-  const leaseLeft = d.leaseUntil - r.clock.now();
-  if (leaseLeft <= options.leaseMs / 2 && !(await holdFence(r, d, options.leaseMs))) return "lost";
+  if (!provider || !setup) return "lost";
+  // Wait for the provider to have room first, so the send starts right after the fence check.
+  const release = await options.providers.sendSlots.take(provider, setup);
   let result: SendResult;
   try {
+    // While more than half of the claim's lease is left, no other worker can have taken the
+    // delivery (a claim needs an expired lease), so the fence holds without asking the store.
+    // Later — a slow render, a long wait for room — renew the lease and re-check the fence.
+    const leaseLeft = d.leaseUntil - r.clock.now();
+    if (leaseLeft <= options.leaseMs / 2 && !(await holdFence(r, d, options.leaseMs))) return "lost";
     result = await provider.send(message as never, { idempotencyKey: d.id });
   } catch (error) {
     result = { ok: false, kind: "retryable", message: errorText(error) };
+  } finally {
+    release();
   }
   if (result.ok) return record({ status: "sent", messageId: result.providerMessageId });
   if (result.kind === "permanent" || d.attempt >= options.retry.maxAttempts) {

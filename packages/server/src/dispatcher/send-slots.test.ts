@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
+import { ProviderCache } from "../channels/providers";
+import { putChannel } from "../channels/setup";
+import { createCustomer } from "../customers/edit";
+import { createTemplate } from "../templates/templates";
+import { DIALECTS } from "../testing/dialects";
+import { useApp } from "../testing/use-app";
+import { startDispatcher } from "./loop";
+import { queueDelivery } from "./testing";
+
+/**
+ * A slow mail server behind one pooled connection: most sends wait longer than a claim's lease
+ * for room to go. Each delivery must still go out once — the fence is checked when a send
+ * really starts, not before it waits.
+ */
+for (const dialect of DIALECTS) {
+  describe(`[${dialect.name}] sends waiting for a connection`, { skip: dialect.skip }, () => {
+    const ctx = useApp(dialect);
+    const messageIds: string[] = [];
+    let server: SMTPServer;
+    let port = 0;
+    before(async () => {
+      if (dialect.skip) return;
+      server = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ["STARTTLS"],
+        logger: false,
+        onData(stream, _session, callback) {
+          const chunks: Buffer[] = [];
+          stream.on("data", (c: Buffer) => chunks.push(c));
+          stream.on("end", async () => {
+            messageIds.push((await simpleParser(Buffer.concat(chunks))).messageId ?? "");
+            setTimeout(() => callback(), 150);
+          });
+        },
+      });
+      server.on("error", () => {});
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      port = (server.server.address() as AddressInfo).port;
+    });
+    after(async () => {
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    it("sends each delivery once though the waits outlast the lease", async () => {
+      const r = ctx.resources;
+      const businessId = ctx.alpha.businessId;
+      await putChannel(r, businessId, "email", {
+        provider: "smtp",
+        host: "127.0.0.1",
+        port,
+        secure: false,
+        from: "news@shop.example",
+        maxConnections: 1,
+      });
+      const template = await createTemplate(r, businessId, {
+        name: "Hi",
+        channel: "email",
+        subject: "Hi",
+        body: "<p>Hi</p>",
+      });
+      const total = 24;
+      for (let i = 0; i < total; i++) {
+        const { customer } = await createCustomer(r, businessId, {
+          email: `slow-${i}@example.com`,
+          subscriptions: { email: "subscribed" },
+        });
+        await queueDelivery(r, { businessId, customerId: customer.id, templateId: template.id });
+      }
+      const providers = new ProviderCache();
+      // 24 sends × 150 ms through one connection take ~3.6 s; the lease is 1 s.
+      const errors: unknown[] = [];
+      const dispatcher = startDispatcher(
+        r,
+        { providers, publicUrl: "https://j.test", leaseMs: 1_000, pollMs: 50, lanes: 2 },
+        (error) => errors.push(error),
+      );
+      const sent = async () =>
+        Number(
+          (
+            await r.store.db
+              .selectFrom("deliveries")
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .where("business_id", "=", businessId)
+              .where("status", "=", "sent")
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const deadline = Date.now() + 30_000;
+      while ((await sent()) < total && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      await dispatcher.stop();
+      await providers.close();
+      assert.equal(await sent(), total);
+      assert.equal(new Set(messageIds).size, total, "every delivery arrived");
+      assert.equal(messageIds.length, total, "and none twice");
+      assert.deepEqual(errors, []);
+    });
+  });
+}
