@@ -77,4 +77,38 @@ describe("configuration", () => {
       /JOURNEYS_WORKER_PORT must be a port number/,
     );
   });
+
+  it("starts in production without JOURNEYS_PUBLIC_URL, with a warning naming it", () => {
+    const config = loadConfig({});
+    assert.equal(config.env, "production");
+    assert.equal(config.publicUrl, "http://127.0.0.1:3000");
+    assert.equal(config.warnings.length, 1);
+    assert.match(
+      config.warnings[0]!,
+      /^JOURNEYS_PUBLIC_URL is not set: unsubscribe links in emails point at this server's own address http:\/\/127\.0\.0\.1:3000/,
+    );
+    assert.deepEqual(loadConfig({ JOURNEYS_ENV: "development" }).warnings, []);
+    assert.deepEqual(loadConfig({ JOURNEYS_PUBLIC_URL: "https://journeys.example.com" }).warnings, []);
+  });
+
+  it("refuses a plain-http JOURNEYS_PUBLIC_URL that other machines would open, in production", () => {
+    for (const url of ["http://journeys.example.com", "http://10.0.0.7:3000/journeys"]) {
+      try {
+        loadConfig({ JOURNEYS_PUBLIC_URL: url });
+        assert.fail(`expected a ConfigError for ${url}`);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 1);
+        assert.match(error.message, /JOURNEYS_PUBLIC_URL must be an https URL in production/);
+      }
+    }
+    // This machine only, or not production: plain http is fine.
+    for (const url of ["http://127.0.0.1:3000", "http://localhost:8080", "http://[::1]:3000"]) {
+      assert.equal(loadConfig({ JOURNEYS_PUBLIC_URL: url }).publicUrl, url);
+    }
+    for (const env of ["development", "test"]) {
+      const config = loadConfig({ JOURNEYS_ENV: env, JOURNEYS_PUBLIC_URL: "http://journeys.example.com" });
+      assert.equal(config.publicUrl, "http://journeys.example.com");
+    }
+  });
 });

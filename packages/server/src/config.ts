@@ -21,6 +21,8 @@ export interface Config {
   bodyLimit: number;
   /** Where the server is reachable from the internet (unsubscribe links in emails). */
   publicUrl: string;
+  /** What does not stop the process but an operator must hear about: logged once at start. */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -78,20 +80,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const explicitUrl = env.JOURNEYS_PUBLIC_URL?.trim() || undefined;
   const publicUrl = (explicitUrl ?? `http://${urlHost(host)}:${port ?? 3000}`).replace(/\/+$/, "");
+  const publicUrlOk = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(publicUrl);
   if (explicitUrl === undefined && hostOk && isWildcard(host)) {
     // Derived from a wildcard, unsubscribe links in emails would point at http://0.0.0.0:3000.
     problems.push(
       `JOURNEYS_PUBLIC_URL must be set when HOST is a wildcard address (${host}): ` +
         "emails link to it, e.g. https://journeys.example.com",
     );
-  } else if (
-    (explicitUrl !== undefined || hostOk) &&
-    !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(publicUrl)
-  ) {
+  } else if ((explicitUrl !== undefined || hostOk) && !publicUrlOk) {
     // A derived URL is only checked when HOST is valid: a bad HOST is HOST's problem.
     problems.push(
       "JOURNEYS_PUBLIC_URL must be an http(s) URL without query, e.g. https://journeys.example.com",
     );
+  }
+
+  // Production emails need links recipients can open, over HTTPS (RFC 8058 one-click).
+  // Without JOURNEYS_PUBLIC_URL the local address is used so that a first `npm start` works
+  // with no set-up; plain http is refused only where it would reach other machines.
+  const warnings: string[] = [];
+  if (runEnv === "production" && explicitUrl === undefined && hostOk && !isWildcard(host)) {
+    warnings.push(
+      `JOURNEYS_PUBLIC_URL is not set: unsubscribe links in emails point at this server's own address ${publicUrl}, ` +
+        "which recipients cannot open; set it to the server's public https URL, e.g. https://journeys.example.com",
+    );
+  } else if (runEnv === "production" && explicitUrl !== undefined && publicUrlOk) {
+    const url = URL.canParse(publicUrl) ? new URL(publicUrl) : null;
+    if (url?.protocol === "http:" && !isLoopback(url.hostname)) {
+      problems.push(
+        `JOURNEYS_PUBLIC_URL must be an https URL in production (unsubscribe links and one-click ` +
+          `unsubscribe need HTTPS), got "${explicitUrl}"; plain http is for a loopback host or JOURNEYS_ENV=development`,
+      );
+    }
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -107,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clock,
     bodyLimit: bodyLimit ?? 1_048_576,
     publicUrl,
+    warnings,
   };
 }
 
@@ -119,6 +139,14 @@ export function isWildcard(host: string): boolean {
   if (isIP(host) !== 6) return false;
   // The URL parser writes an IPv6 address in its shortest form; a zone id (fe80::1%eth0) it refuses.
   return URL.canParse(`http://[${host}]`) && new URL(`http://[${host}]`).hostname === "[::]";
+}
+
+/** localhost, 127.0.0.0/8 or ::1 (a URL's hostname, IPv6 in brackets): this machine only. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (isIP(h) === 4) return h.split(".")[0] === "127";
+  return isIP(h) === 6 && new URL(`http://[${h}]`).hostname === "[::1]";
 }
 
 /** HOST as it appears in a URL: IPv6 addresses in brackets. */

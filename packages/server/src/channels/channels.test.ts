@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { api, expect } from "../segments/testing";
 import { DIALECTS } from "../testing/dialects";
 import { useApp } from "../testing/use-app";
+import { findChannelSetup } from "./setup";
 
 const smtp = {
   provider: "smtp",
@@ -35,9 +36,9 @@ for (const dialect of DIALECTS) {
       const again = await api(ctx, ctx.alpha, "PUT", "/channels/email", {
         ...smtp,
         password: undefined,
-        port: 2525,
+        from: "News <news@shop.example>",
       }).then(expect(200));
-      assert.equal(again.port, 2525);
+      assert.equal(again.from, "News <news@shop.example>");
       assert.equal(again.passwordSet, true);
       await api(ctx, ctx.beta, "GET", "/channels/email").then(expect(404));
       assert.deepEqual((await api(ctx, ctx.beta, "GET", "/channels").then(expect(200))).data, []);
@@ -45,6 +46,42 @@ for (const dialect of DIALECTS) {
       await api(ctx, ctx.alpha, "DELETE", "/channels/email").then(expect(204));
       await api(ctx, ctx.alpha, "GET", "/channels/email").then(expect(404));
       await api(ctx, ctx.alpha, "DELETE", "/channels/email").then(expect(404));
+    });
+
+    it("keeps the stored password only for the same host, port and username", async () => {
+      await api(ctx, ctx.alpha, "PUT", "/channels/email", smtp).then(expect(200));
+      const { provider: _provider, ...config } = smtp;
+      const stored = async () =>
+        (await findChannelSetup(ctx.resources, ctx.alpha.businessId, "email"))?.config;
+      for (const change of [
+        { host: "evil.example", port: 25 },
+        { host: "evil.example" },
+        { port: 2525 },
+        { username: "someone-else" },
+      ]) {
+        const refused = await api(ctx, ctx.alpha, "PUT", "/channels/email", {
+          ...smtp,
+          password: undefined,
+          ...change,
+        }).then(expect(400));
+        assert.equal(refused.error.code, "invalid_channel_setup");
+        assert.equal(
+          refused.error.message,
+          "password must be sent again: the SMTP host, port or username changed",
+        );
+        assert.deepEqual(
+          refused.error.details.fields.map((f: { field: string }) => f.field),
+          ["password"],
+        );
+        assert.deepEqual(await stored(), config, "the stored set-up is unchanged");
+      }
+      const moved = await api(ctx, ctx.alpha, "PUT", "/channels/email", {
+        ...smtp,
+        host: "smtp.other.example",
+        password: "new-password",
+      }).then(expect(200));
+      assert.equal(moved.host, "smtp.other.example");
+      assert.equal((await stored())?.password, "new-password");
     });
 
     it("refuses a wrong set-up, naming the fields", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { describe, it } from "node:test";
+import { SMTPServer } from "smtp-server";
 import { providerContract } from "./provider.contract";
 import { classifySmtpError, SmtpProvider, senderAddress, smtpDefinition } from "./smtp";
 import { closedPort, helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
@@ -67,6 +68,53 @@ describe("smtp provider", () => {
     await provider.close?.();
   });
 
+  it("does not send the password to a server that cannot start TLS, and says why", async () => {
+    const logins: string[] = [];
+    let accepted = 0;
+    const server = new SMTPServer({
+      authOptional: true,
+      allowInsecureAuth: true,
+      disabledCommands: ["STARTTLS"],
+      logger: false,
+      onAuth(auth, _session, callback) {
+        logins.push(`${auth.username}:${auth.password}`);
+        callback(null, { user: auth.username });
+      },
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on("end", () => {
+          accepted++;
+          callback();
+        });
+      },
+    });
+    server.on("error", () => {});
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.server.address() as AddressInfo).port;
+    const config = { host: "127.0.0.1", port, secure: false, from: "news@shop.example" };
+    const withLogin = new SmtpProvider({ ...config, username: "apikey", password: "s3cret" });
+    const anonymous = new SmtpProvider(config);
+    try {
+      const refused = await withLogin.send(helloEmail("ada@example.com"), { idempotencyKey: "dlv_tls" });
+      assert.equal(refused.ok, false);
+      assert.equal(!refused.ok && refused.kind, "retryable");
+      assert.match(
+        !refused.ok ? refused.message : "",
+        /did not set up TLS \(STARTTLS\), so the login was not sent/,
+      );
+      assert.deepEqual(logins, [], "no credentials reached the server");
+      assert.equal(accepted, 0);
+      // The same server takes mail that needs no login: it was the password that was held back.
+      const sent = await anonymous.send(helloEmail("ada@example.com"), { idempotencyKey: "dlv_plain" });
+      assert.equal(sent.ok, true);
+      assert.equal(accepted, 1);
+    } finally {
+      await withLogin.close();
+      await anonymous.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it("classifies replies: 4xx and connection errors retryable, 5xx permanent, login refusals retryable", () => {
     assert.equal(classifySmtpError({ responseCode: 421, response: "421 busy" }).kind, "retryable");
     assert.equal(classifySmtpError({ responseCode: 552, response: "552 too big" }).kind, "permanent");
@@ -81,7 +129,7 @@ describe("smtp provider", () => {
     );
   });
 
-  it("checks a set-up, naming every wrong field, and keeps a password that is not sent again", () => {
+  it("checks a set-up, naming every wrong field, and keeps a password not sent again for the same server", () => {
     const problems = smtpDefinition.parse(
       { provider: "smtp", host: "", port: 70000, from: "nobody", extra: 1 },
       null,
@@ -98,6 +146,21 @@ describe("smtp provider", () => {
     };
     const kept = smtpDefinition.parse({ provider: "smtp", ...stored, password: undefined }, stored);
     assert.ok(!Array.isArray(kept) && kept.password === "p");
+    // …but only for the server it was given for.
+    for (const change of [{ host: "evil.example" }, { port: 25 }, { username: "v" }]) {
+      const moved = smtpDefinition.parse(
+        { provider: "smtp", ...stored, password: undefined, ...change },
+        stored,
+      );
+      assert.deepEqual(moved, [
+        { field: "password", message: "must be sent again: the SMTP host, port or username changed" },
+      ]);
+    }
+    const sameHost = smtpDefinition.parse(
+      { provider: "smtp", ...stored, host: " SMTP.x.test ", password: undefined },
+      stored,
+    );
+    assert.ok(!Array.isArray(sameHost) && sameHost.password === "p");
     const { password: _secret, ...shown } = stored;
     assert.deepEqual(smtpDefinition.redact(stored), { ...shown, passwordSet: true });
     assert.equal(senderAddress('"Shop, Inc." <news@shop.example>'), "news@shop.example");

@@ -10,13 +10,17 @@ import type { ChannelProvider, EmailMessage, SendFailure, SendOptions, SendResul
  * One pooled transport per business set-up (the provider cache rebuilds it when the set-up
  * changes). Every delivery gets `Message-ID: <idempotency key@sender domain>`, the same on
  * every attempt. Answers are classified for the dispatcher: 4xx replies and connection
- * problems are retryable, 5xx replies permanent — except authentication refusals (530, 535),
- * which are the set-up's fault rather than the message's and so are retried until it is fixed.
+ * problems are retryable, 5xx replies permanent — except authentication refusals (530, 535)
+ * and a server that cannot start TLS for a login, which are the set-up's fault rather than the
+ * message's and so are retried until it is fixed.
  */
 export interface SmtpConfig {
   host: string;
   port: number;
-  /** TLS from the first byte (port 465); false means STARTTLS when the server offers it. */
+  /**
+   * TLS from the first byte (port 465); false means STARTTLS when the server offers it, and
+   * always with a username (the password is not sent over a connection without TLS).
+   */
   secure: boolean;
   username?: string;
   password?: string;
@@ -67,15 +71,27 @@ export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
     )
       problems.push({ field: "username", message: "must be a string" });
     let password = input.password;
-    if (password === undefined && typeof username === "string" && username === existing?.username)
-      password = existing.password; // not sent again: keep the stored one
-    if (
+    if (password === undefined && typeof username === "string" && username && existing?.password) {
+      // A stored password goes only to the server it was given for: sent to another host,
+      // port or account, it would hand the secret to whoever the set-up now names.
+      const sameServer =
+        typeof host === "string" &&
+        host.trim().toLowerCase() === existing.host.toLowerCase() &&
+        port === existing.port &&
+        username === existing.username;
+      if (sameServer) password = existing.password;
+      else
+        problems.push({
+          field: "password",
+          message: "must be sent again: the SMTP host, port or username changed",
+        });
+    } else if (
       password !== undefined &&
       password !== null &&
       (typeof password !== "string" || password.length > 1024)
     )
       problems.push({ field: "password", message: "must be a string" });
-    if (typeof username === "string" && username && typeof password !== "string")
+    else if (typeof username === "string" && username && typeof password !== "string")
       problems.push({ field: "password", message: "is required with a username" });
     if (typeof from !== "string" || senderAddress(from) === null)
       problems.push({ field: "from", message: 'must be an address, e.g. "Shop <news@shop.example>"' });
@@ -162,7 +178,11 @@ export class SmtpProvider implements ChannelProvider<"email"> {
       host: config.host,
       port: config.port,
       secure: config.secure,
-      ...(config.username ? { auth: { user: config.username, pass: config.password ?? "" } } : {}),
+      // A password never crosses the network in the clear: without TLS from the first byte,
+      // the connection must be upgraded with STARTTLS before AUTH, or nothing is sent.
+      ...(config.username
+        ? { auth: { user: config.username, pass: config.password ?? "" }, requireTLS: !config.secure }
+        : {}),
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 30_000,
@@ -222,6 +242,15 @@ export function classifySmtpError(error: unknown): SendFailure {
       ok: false,
       kind: "retryable",
       message: `the SMTP server refused the login (check the set-up): ${reply}`,
+    };
+  }
+  if (e.code === "ETLS") {
+    return {
+      ok: false,
+      kind: "retryable",
+      message:
+        "the SMTP server did not set up TLS (STARTTLS), so the login was not sent: use a server " +
+        `that offers STARTTLS, or port 465 with secure: true (check the set-up): ${reply}`,
     };
   }
   if (code !== null && code >= 500) return { ok: false, kind: "permanent", message: reply };

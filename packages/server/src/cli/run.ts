@@ -68,6 +68,8 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     },
     "journeys started",
   );
+  // Once running: a process that could not start has said why, in one line, already.
+  for (const warning of config.warnings) log.warn(warning);
   // After start-up, so answering /healthz does not wait for the thread's modules to load.
   if (worker) senders.warm();
 

@@ -1,4 +1,4 @@
-import { Liquid, type Template as LiquidTemplate } from "liquidjs";
+import { CaptureTag, type Context, Drop, filters, Liquid, type Template as LiquidTemplate } from "liquidjs";
 
 /**
  * The Liquid engines templates are parsed and rendered with. Personalisation is data, not
@@ -7,12 +7,67 @@ import { Liquid, type Template as LiquidTemplate } from "liquidjs";
  * - no file system: `include`, `render` and `layout` are not tags here at all (and the
  *   template lookup is an empty in-memory map should one slip through);
  * - limits on parse size, render time and memory, and on the output (`MAX_OUTPUT`).
- * HTML bodies escape every output (`{{ customer.name }}` cannot inject markup; `| raw`
- * opts out); subjects and text do not.
+ * HTML bodies escape every output once (`{{ customer.name }}` cannot inject markup; `| raw`
+ * opts out): output that is already HTML — ending in `| escape` or `| escape_once`, or a
+ * `{% capture %}` of the body's own markup — is not escaped again. Subjects and text escape
+ * nothing.
  */
 export const MAX_OUTPUT = 512 * 1024;
 
-function engine(escapeHtml: boolean): Liquid {
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&#34;",
+  "'": "&#39;",
+};
+
+/** Text as HTML, the way Liquid's `escape` writes it: `O'Brien & Sons` → `O&#39;Brien &amp; Sons`. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/**
+ * What a `{% capture %}` holds in an HTML body: markup the body rendered, its outputs already
+ * escaped. Filters and comparisons see the string; output writes it as it is.
+ */
+class Markup extends Drop {
+  constructor(readonly html: string) {
+    super();
+  }
+  override valueOf(): string {
+    return this.html;
+  }
+  override toString(): string {
+    return this.html;
+  }
+  get length(): number {
+    return this.html.length;
+  }
+  override liquidMethodMissing(key: unknown): unknown {
+    return key === "size" ? this.html.length : undefined;
+  }
+}
+
+class MarkupCapture extends CaptureTag {
+  override *render(ctx: Context): Generator<unknown, void, string> {
+    yield* super.render(ctx);
+    const scope = ctx.bottom() as Record<string, unknown>;
+    const html = String(scope[this.variable] ?? "");
+    // Text that escaping leaves as it is stays a plain string (`== blank` and the like behave
+    // exactly as in subjects).
+    if (escapeHtml(html) !== html) scope[this.variable] = new Markup(html);
+  }
+}
+
+const liquidEscape = filters.escape as (this: unknown, value: unknown) => string;
+
+/** Every output of an HTML body goes through this, as its last filter. */
+function escapeOutput(this: unknown, value: unknown): string {
+  return value instanceof Markup ? value.html : liquidEscape.call(this, value);
+}
+
+function engine(html: boolean): Liquid {
   const liquid = new Liquid({
     strictFilters: true,
     strictVariables: false,
@@ -21,9 +76,17 @@ function engine(escapeHtml: boolean): Liquid {
     parseLimit: 256 * 1024,
     renderLimit: 1_000,
     memoryLimit: 16 * 1024 * 1024,
-    ...(escapeHtml ? { outputEscape: "escape" as const } : {}),
+    ...(html ? { outputEscape: escapeOutput } : {}),
   });
   for (const tag of ["include", "render", "layout"]) delete liquid.tags[tag];
+  if (html) {
+    // `raw: true` is liquidjs's mark for a last filter whose output is written unescaped.
+    for (const name of ["escape", "escape_once", "xml_escape"]) {
+      const handler = liquid.filters[name];
+      if (typeof handler === "function") liquid.registerFilter(name, { handler, raw: true });
+    }
+    liquid.registerTag("capture", MarkupCapture);
+  }
   return liquid;
 }
 

@@ -1,5 +1,5 @@
 import type { Customer } from "../customers/customer";
-import { renderLiquid } from "./liquid";
+import { escapeHtml, renderLiquid } from "./liquid";
 import type { Template, WhatsappTemplateRef } from "./template";
 import { htmlToText } from "./text";
 
@@ -59,11 +59,13 @@ export async function renderTemplate(template: Template, input: RenderInput): Pr
       const subject = (await plain(template.subject)).replace(/\s+/g, " ").trim();
       let html = await renderLiquid(template.body, scope, "html");
       let text = template.text === undefined ? null : await plain(template.text);
+      // Whether the link is there is decided on what was rendered, not on the source: a link
+      // inside a false `if`, or a Liquid comment naming unsubscribe_url, puts none in the email.
       const link = input.unsubscribeUrl;
-      if (link && !template.body.includes("unsubscribe_url")) html = appendUnsubscribe(html, link);
+      if (link && !html.includes(link) && !html.includes(escapeHtml(link)))
+        html = appendUnsubscribe(html, link);
       if (text === null) text = htmlToText(html);
-      else if (link && !template.text?.includes("unsubscribe_url"))
-        text = `${text.trimEnd()}\n\nUnsubscribe: ${link}`;
+      else if (link && !text.includes(link)) text = `${text.trimEnd()}\n\nUnsubscribe: ${link}`;
       return { channel: "email", subject, html, text };
     }
     case "sms":
@@ -87,12 +89,10 @@ export async function renderTemplate(template: Template, input: RenderInput): Pr
   }
 }
 
-const escapeAttr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
-
 function appendUnsubscribe(html: string, link: string): string {
   const footer =
     `<p style="font-size:12px;color:#666;margin-top:24px">` +
-    `<a href="${escapeAttr(link)}" style="color:#666">Unsubscribe</a></p>`;
+    `<a href="${escapeHtml(link)}" style="color:#666">Unsubscribe</a></p>`;
   const close = html.search(/<\/body\s*>/i);
   return close === -1 ? `${html}\n${footer}` : `${html.slice(0, close)}${footer}${html.slice(close)}`;
 }
