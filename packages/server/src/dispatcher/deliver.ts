@@ -53,13 +53,15 @@ export async function deliver(
   });
   if (!decision.send) return record({ status: "skipped", reason: decision.reason, why: decision.why });
 
+  // Outside the render's try: a store error here is no fault of the template, and must not
+  // fail the delivery for good (the claim's lease runs out and it is tried again).
+  const unsubscribeUrl = `${options.publicUrl}/u/${await unsubscribeToken(r.store, {
+    businessId: d.businessId,
+    customerId: d.customerId,
+    channel: d.channel,
+  })}`;
   let message: OutgoingMessage;
   try {
-    const unsubscribeUrl = `${options.publicUrl}/u/${await unsubscribeToken(r.store, {
-      businessId: d.businessId,
-      customerId: d.customerId,
-      channel: d.channel,
-    })}`;
     const rendered = await renderTemplate(decision.template, {
       customer: decision.customer,
       event: d.context?.event ?? null,
