@@ -102,6 +102,37 @@ describe("eventMatches", () => {
     const hasCtor = { event: "E", where: [{ property: "constructor", op: "exists" as const }] };
     assert.equal(eventMatches(hasCtor, { name: "E", properties: {} }), false);
   });
+
+  it("reads a dotted property as a path into nested objects, unless a property has that name", () => {
+    const shoes = {
+      event: "Viewed",
+      where: [{ property: "product.category", op: "eq" as const, value: "shoes" }],
+    };
+    assert.equal(
+      eventMatches(shoes, { name: "Viewed", properties: { product: { category: "shoes" } } }),
+      true,
+    );
+    assert.equal(
+      eventMatches(shoes, { name: "Viewed", properties: { product: { category: "hats" } } }),
+      false,
+    );
+    assert.equal(eventMatches(shoes, { name: "Viewed", properties: { "product.category": "shoes" } }), true);
+    assert.equal(
+      eventMatches(shoes, {
+        name: "Viewed",
+        properties: { "product.category": "hats", product: { category: "shoes" } },
+      }),
+      false,
+      "a property named with the dots wins",
+    );
+    const first = {
+      event: "Bought",
+      where: [{ property: "products.0.sku", op: "eq" as const, value: "A1" }],
+    };
+    assert.equal(eventMatches(first, { name: "Bought", properties: { products: [{ sku: "A1" }] } }), true);
+    const proto = { event: "E", where: [{ property: "a.constructor", op: "exists" as const }] };
+    assert.equal(eventMatches(proto, { name: "E", properties: { a: {} } }), false);
+  });
 });
 
 describe("event conditions", () => {

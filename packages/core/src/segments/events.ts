@@ -48,14 +48,31 @@ export function eventConditionKey(selector: EventSelector): string {
 /**
  * Does this event count toward the condition's counter? The name must match exactly (event
  * names are case-sensitive, as in the Segment spec) and every `where` filter must pass, with
- * the same op meanings as attribute conditions; a property is read by its top-level name.
+ * the same op meanings as attribute conditions; a property is read by its name, or, when no
+ * property has that name, as a dotted path into nested objects (`product.category`).
  */
 export function eventMatches(selector: EventSelector, event: TrackedEvent): boolean {
   if (event.name !== selector.event) return false;
   // Where filters hold no time-relative ops, so `now` and the time zone are never read.
   return (selector.where ?? []).every((filter) =>
-    testValue(filter, ownValue(event.properties, filter.property), 0, null),
+    testValue(filter, propertyValue(event.properties, filter.property), 0, null),
   );
+}
+
+/**
+ * A property by its own name first (Segment allows dots in names), else by its dotted path:
+ * `products.0.sku` reads `properties.products[0].sku`. Own properties only, at every step.
+ *
+ * @example propertyValue({ product: { category: "shoes" } }, "product.category") // "shoes"
+ */
+export function propertyValue(record: Record<string, unknown>, path: string): unknown {
+  if (Object.hasOwn(record, path) || !path.includes(".")) return ownValue(record, path);
+  let value: unknown = record;
+  for (const key of path.split(".")) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = ownValue(value as Record<string, unknown>, key);
+  }
+  return value;
 }
 
 /** Reads own properties only: a property called "constructor" must not find Object's. */

@@ -1,11 +1,10 @@
 import { dependencies } from "@journeys/core";
-import { getBusiness } from "../accounts/businesses";
 import type { Resources } from "../resources";
 import { counterId, loadSegments } from "./catalog";
 import { matchingEvents } from "./counters";
 import { type CustomerSummary, customerSummaries } from "./members";
 import { type CountLoader, evaluateRules } from "./recompute";
-import { assertGraph, parseRule } from "./segments";
+import { assertGraph, businessIn, parseRule } from "./segments";
 import { withSegmentTransaction } from "./transaction";
 
 export interface Preview {
@@ -15,7 +14,9 @@ export interface Preview {
 }
 
 export const SAMPLE_SIZE = 20;
-const PREVIEW_ID = "seg_preview";
+// No stored segment can have this id, so a rule naming `seg_preview` is an unknown segment,
+// not a loop through the preview itself.
+const PREVIEW_ID = "(this preview)";
 
 /**
  * Who would be in a segment with this rule, now, without saving anything. Event conditions
@@ -25,11 +26,11 @@ const PREVIEW_ID = "seg_preview";
 export async function previewSegment(r: Resources, businessId: string, input: unknown): Promise<Preview> {
   const rule = parseRule(input);
   if (rule === null) return { count: 0, sample: [] };
-  const business = await getBusiness(r, businessId);
   return withSegmentTransaction(
     r.store,
     businessId,
     async (scan) => {
+      const business = await businessIn(scan.db, businessId);
       const now = r.clock.now();
       const segments = await loadSegments(scan.db, businessId);
       assertGraph([...segments, { id: PREVIEW_ID, name: "preview", rule }]);

@@ -222,6 +222,10 @@ for (const dialect of DIALECTS) {
         expect(400),
       );
       assert.equal(bad.error.details.problems[0].path, "rule.any");
+      const unknown = await api(ctx, ctx.alpha, "POST", "/segments/preview", {
+        rule: { inSegment: "seg_preview" },
+      });
+      assert.equal(unknown.json().error.code, "unknown_segment", unknown.body);
     });
 
     it("pages through members with a cursor and reports size history", async () => {
