@@ -56,7 +56,20 @@ function collect(condition: Condition, deps: RuleDependencies): void {
   } else {
     deps.attributes.add(condition.attribute);
     if (TIME_OPS.has(condition.op)) deps.timeRelative = true;
-    // "Today" is the customer's today: moving time zone can move an anniversary.
-    if (condition.op === "anniversaryToday") deps.attributes.add("timezone");
+    // "Today" is the customer's today, and a date-only bound is a day of their calendar:
+    // moving time zone can move an anniversary, a window or a date comparison.
+    if (readsCalendar(condition)) deps.attributes.add("timezone");
   }
+}
+
+const DAY_OPS = new Set(["before", "after", "gt", "gte", "lt", "lte"]);
+
+/** Does this attribute test read the customer's time zone (see `testValue`)? */
+function readsCalendar(condition: { op: string; value?: unknown }): boolean {
+  if (condition.op === "anniversaryToday" || condition.op === "withinLastDays") return true;
+  return (
+    DAY_OPS.has(condition.op) &&
+    typeof condition.value === "string" &&
+    /^\d{4}-\d{2}-\d{2}$/.test(condition.value.trim())
+  );
 }

@@ -122,7 +122,12 @@ describe("attribute ops", () => {
   it("before / after compare instants; ISO strings without an offset are UTC", () => {
     assert.equal(holds({ op: "before", value: "2024-01-01" }, "2023-12-31"), true);
     assert.equal(holds({ op: "before", value: "2024-01-01" }, "2024-01-01"), false, "strict");
-    assert.equal(holds({ op: "after", value: "2024-01-01" }, "2024-01-01T00:00:01"), true);
+    assert.equal(holds({ op: "after", value: "2024-01-01T00:00:00Z" }, "2024-01-01T00:00:01"), true);
+    assert.equal(
+      holds({ op: "after", value: "2024-01-01" }, "2024-01-01T00:00:01"),
+      false,
+      "still 1 January",
+    );
     assert.equal(holds({ op: "after", value: "2024-01-01T00:00:00Z" }, "2024-01-01T00:30:00+01:00"), false);
     assert.equal(holds({ op: "before", value: Date.UTC(2024, 0, 1) }, "2023-06-01"), true);
     assert.equal(holds({ op: "after", value: "2024-01-01" }, Date.UTC(2024, 0, 2)), true);
@@ -130,6 +135,27 @@ describe("attribute ops", () => {
     assert.equal(holds({ op: "after", value: "2024-01-01" }, "2024-02-30"), false, "no such day");
     assert.equal(holds({ op: "after", value: "2024-01-01" }, "tomorrow"), false);
     assert.equal(holds({ op: "after", value: "2024-01-01" }, true), false);
+  });
+
+  it("against a date without a time, reads the customer's date as a day in their time zone", () => {
+    // 21:00 in New York on 9 May is 01:00 UTC on 10 May.
+    const evening = "2024-05-10T01:00:00Z";
+    assert.equal(holds({ op: "after", value: "2024-05-09" }, evening, "America/New_York"), false);
+    assert.equal(holds({ op: "after", value: "2024-05-09" }, evening, null), true, "UTC without a zone");
+    assert.equal(holds({ op: "gte", value: "2024-05-10" }, evening, "America/New_York"), false);
+    assert.equal(holds({ op: "lte", value: "2024-05-10" }, "2024-05-10T15:00:00Z"), true, "all of the day");
+    assert.equal(holds({ op: "lt", value: "2024-05-10" }, "2024-05-10T15:00:00Z"), false);
+    assert.equal(holds({ op: "gte", value: "2024-05-10" }, "2024-05-10"), true);
+    assert.equal(holds({ op: "before", value: "2024-05-10" }, Date.UTC(2024, 4, 9, 23)), true);
+    assert.equal(holds({ op: "lte", value: "2024-05-10" }, "soon"), false);
+  });
+
+  it("withinLastDays counts a date without a time in the customer's own calendar", () => {
+    // NOW is 12:00 UTC on 15 June: already 16 June in Auckland.
+    assert.equal(holds({ op: "withinLastDays", value: 1 }, "2024-06-16", "Pacific/Auckland"), true);
+    assert.equal(holds({ op: "withinLastDays", value: 1 }, "2024-06-16", null), false, "tomorrow in UTC");
+    assert.equal(holds({ op: "withinLastDays", value: 1 }, "2024-06-14"), true, "the whole of yesterday");
+    assert.equal(holds({ op: "withinLastDays", value: 1 }, "2024-06-13"), false);
   });
 
   it("withinLastDays is the closed window [now − N days, now]", () => {

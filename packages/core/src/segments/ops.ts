@@ -40,13 +40,13 @@ export function testValue(test: ValueTest, actual: unknown, now: number, timeZon
     case "startsWith":
       return asText(actual)?.startsWith(test.value.toLowerCase()) ?? false;
     case "gt":
-      return (compareValues(actual, test.value) ?? 0) > 0;
+      return (order(actual, test.value, timeZone) ?? 0) > 0;
     case "gte":
-      return (compareValues(actual, test.value) ?? -1) >= 0;
+      return (order(actual, test.value, timeZone) ?? -1) >= 0;
     case "lt":
-      return (compareValues(actual, test.value) ?? 0) < 0;
+      return (order(actual, test.value, timeZone) ?? 0) < 0;
     case "lte":
-      return (compareValues(actual, test.value) ?? 1) <= 0;
+      return (order(actual, test.value, timeZone) ?? 1) <= 0;
     case "in":
       // A list attribute is "in" the values when any of its elements is (tags in [a, b]).
       return Array.isArray(actual)
@@ -54,12 +54,24 @@ export function testValue(test: ValueTest, actual: unknown, now: number, timeZon
         : isOneOf(actual, test.value);
     case "before":
     case "after": {
+      const byDay = dayOrder(actual, test.value, timeZone);
+      if (byDay !== undefined) return byDay !== null && (test.op === "before" ? byDay < 0 : byDay > 0);
       const date = toDate(actual)?.ms;
       const bound = toDate(test.value)?.ms;
       if (date === undefined || bound === undefined) return false;
       return test.op === "before" ? date < bound : date > bound;
     }
     case "withinLastDays": {
+      // A date without a time (a signup day) is within the last N days of the customer's own
+      // calendar: from N days before their today, up to and including today.
+      if (isDateOnly(actual)) {
+        const today = todayIn(timeZone, now);
+        const first = dayKey(
+          todayIn(null, Date.UTC(today.year, today.month - 1, today.day) - test.value * DAY_MS),
+        );
+        const day = actual.trim();
+        return day >= first && day <= dayKey(today);
+      }
       const date = toDate(actual)?.ms;
       return date !== undefined && date >= now - test.value * DAY_MS && date <= now;
     }
@@ -68,6 +80,39 @@ export function testValue(test: ValueTest, actual: unknown, now: number, timeZon
       return date !== null && isAnniversaryToday(date, todayIn(timeZone, now));
     }
   }
+}
+
+/** `gt`…`lte`: by calendar day against a date-only bound, else as `compareValues` orders them. */
+function order(actual: unknown, bound: unknown, timeZone: string | null): number | null {
+  const byDay = dayOrder(actual, bound, timeZone);
+  return byDay === undefined ? compareValues(actual, bound) : byDay;
+}
+
+/**
+ * Against a date without a time ("2024-05-10"), a customer's date is a calendar day: the day
+ * written for a date-only value, else the day it falls on in the customer's time zone (UTC
+ * when unknown) — so "on or before 10 May" includes all of 10 May, wherever they live.
+ * Undefined when the bound is not date-only (compare instants); null when `actual` is no date.
+ */
+function dayOrder(actual: unknown, bound: unknown, timeZone: string | null): number | null | undefined {
+  if (!isDateOnly(bound)) return undefined;
+  const date = toDate(actual);
+  if (date === null || typeof actual === "boolean") return null;
+  const day = isDateOnly(actual) ? actual.trim() : dayKey(todayIn(timeZone, date.ms));
+  const other = bound.trim();
+  return day === other ? 0 : day < other ? -1 : 1;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isDateOnly(value: unknown): value is string {
+  return typeof value === "string" && DATE_ONLY.test(value.trim());
+}
+
+/** "2024-05-10": ISO calendar days order as text. */
+function dayKey(day: { year: number; month: number; day: number }): string {
+  const pad = (n: number, width: number) => String(n).padStart(width, "0");
+  return `${pad(day.year, 4)}-${pad(day.month, 2)}-${pad(day.day, 2)}`;
 }
 
 /** Lower-cased text of a string or number (a phone stored as a number still starts with "44"). */
