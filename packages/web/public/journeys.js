@@ -57,8 +57,15 @@ export async function journeysTab(call, root) {
     )
       return;
     try {
-      await call("POST", `/journeys/${encodeURIComponent(journey.id)}/${action}`);
-      status.ok(`"${journey.name}" ${DONE[action]}.`);
+      const result = await call("POST", `/journeys/${encodeURIComponent(journey.id)}/${action}`);
+      const warnings = result.warnings ?? [];
+      status.ok(
+        warnings.length === 0
+          ? `"${journey.name}" ${DONE[action]}.`
+          : `"${journey.name}" ${DONE[action]}, with ${warnings.length} warning(s): ${warnings
+              .map((w) => (w.nodeId ? `step "${w.nodeId}": ${w.message}` : w.message))
+              .join(" ")}`,
+      );
     } catch (error) {
       status.error(`Could not ${action} "${journey.name}"`, error);
     }

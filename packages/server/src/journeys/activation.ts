@@ -1,5 +1,6 @@
 import {
   type ActivationContext,
+  type ActivationReport,
   checkLimit,
   type JourneyDefinition,
   type MessageChannel,
@@ -109,6 +110,7 @@ async function reach(
  * Refuses a definition that activation would refuse, with the whole report as details: the
  * plan's 403 `plan_required` / 402 `plan_limit_reached`, else 422 `journey_invalid`. Anything
  * that publishes a version (activation, an edit of an active journey) passes here first.
+ * Returns the lint's warnings, for the caller to show.
  *
  * @example await assertActivatable(r, trx, businessId, id, definition, "the journey cannot be activated");
  */
@@ -119,12 +121,12 @@ export async function assertActivatable(
   id: string,
   definition: JourneyDefinition,
   refusal: string,
-): Promise<void> {
+): Promise<ActivationReport["warnings"]> {
   const report = validateForActivation(
     definition,
     await activationContext(r, db, businessId, id, definition),
   );
-  if (report.problems.length === 0) return;
+  if (report.problems.length === 0) return report.warnings;
   const plan = report.problems.find((p) => p.code === "plan_required" || p.code === "plan_limit_reached");
   if (plan) {
     const kind = plan.code === "plan_required" ? "forbidden" : "payment_required";

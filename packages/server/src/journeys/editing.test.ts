@@ -183,5 +183,23 @@ for (const dialect of DIALECTS) {
         assert.equal(created2.statusCode, 400, JSON.stringify(extra));
       }
     });
+
+    it("activates a journey the lint warns about, and says why in the answer", async () => {
+      const created = await call("POST", "/journeys", {
+        name: "Slow burn",
+        trigger: { type: "event", event: "Slow" },
+        start: "wait",
+        nodes: {
+          wait: { type: "delay", amount: 400, unit: "days", next: "hi" },
+          hi: { type: "message", channel: "email", templateId: "tpl_hi", next: null },
+        },
+      }).then(expect(201));
+      const activated = await call("POST", `/journeys/${created.id}/activate`).then(expect(200));
+      assert.equal(activated.status, "active");
+      assert.deepEqual(
+        activated.warnings.map((w: { code: string; nodeId: string }) => `${w.code}@${w.nodeId}`),
+        ["delay_over_a_year@wait"],
+      );
+    });
   });
 }

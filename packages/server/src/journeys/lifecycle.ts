@@ -47,15 +47,31 @@ export async function validateJourney(
   );
 }
 
-export async function activateJourney(r: Resources, businessId: string, id: string): Promise<Journey> {
+/**
+ * Activates a journey (a new run): validates it as a whole, publishes its version and enrolls
+ * the entry segment's members. Returns the journey with the lint's warnings (none when it was
+ * already active), which do not stop it.
+ */
+export async function activateJourney(
+  r: Resources,
+  businessId: string,
+  id: string,
+): Promise<Journey & { warnings: ActivationReport["warnings"] }> {
   return r.store.db.transaction().execute(async (trx) => {
     await lockJourney(trx, businessId, id);
     const journey = await getJourney({ store: { db: trx } }, businessId, id);
     if (journey.status === "archived")
       throw new JourneysError("conflict", "journey_archived", "an archived journey cannot be activated");
-    if (journey.status === "active") return journey;
+    if (journey.status === "active") return { ...journey, warnings: [] };
     const definition = definitionOf(journey);
-    await assertActivatable(r, trx, businessId, id, definition, "the journey cannot be activated");
+    const warnings = await assertActivatable(
+      r,
+      trx,
+      businessId,
+      id,
+      definition,
+      "the journey cannot be activated",
+    );
     const now = r.clock.now();
     const run = journey.run + 1;
     await trx
@@ -90,7 +106,7 @@ export async function activateJourney(r: Resources, businessId: string, id: stri
         )
         .execute();
     }
-    return getJourney({ store: { db: trx } }, businessId, id);
+    return { ...(await getJourney({ store: { db: trx } }, businessId, id)), warnings };
   });
 }
 

@@ -39,6 +39,20 @@ const JourneySchema = Type.Object(
   },
   { description: "DESIGN §5 Journey: trigger + start + nodes, with the lifecycle fields" },
 );
+
+/** An activated journey, with the lint's warnings (a split whose branches match, …). */
+const ActivatedSchema = Type.Intersect([
+  JourneySchema,
+  Type.Object({
+    warnings: Type.Array(
+      Type.Object({
+        code: Type.String(),
+        nodeId: Type.Union([Type.String(), Type.Null()]),
+        message: Type.String(),
+      }),
+    ),
+  }),
+]);
 /**
  * What a client may send: a §5 document, read-only fields and all (§5's example carries status
  * and version; a GET → PATCH round trip carries every one). Any other field is refused, so a
@@ -157,7 +171,20 @@ export function journeyRoutes(r: Resources): FastifyPluginAsyncTypebox {
     ] as const) {
       app.post(
         `/:businessId/journeys/:journeyId/${action}`,
-        { schema: { tags, security, params: Params, response: { 200: JourneySchema, ...errors } } },
+        {
+          schema: {
+            tags,
+            security,
+            params: Params,
+            ...(action === "activate"
+              ? {
+                  description:
+                    "Validates and activates: 422 `journey_invalid` with every problem, else the journey with the lint's `warnings` (code, nodeId, message), which do not stop it.",
+                }
+              : {}),
+            response: { 200: action === "activate" ? ActivatedSchema : JourneySchema, ...errors },
+          },
+        },
         async (request) => {
           const journey = await run(r, request.params.businessId, request.params.journeyId);
           notifyWork(r.store);
