@@ -87,7 +87,9 @@ export async function deliver(
     // Later — a slow render, a long wait for room — renew the lease and re-check the fence.
     const leaseLeft = d.leaseUntil - r.clock.now();
     if (leaseLeft <= options.leaseMs / 2 && !(await holdFence(r, d, options.leaseMs))) return "lost";
-    result = await provider.send(message as never, { idempotencyKey: d.id });
+    result = await whileHeld(r, d, options.leaseMs, () =>
+      provider.send(message as never, { idempotencyKey: d.id }),
+    );
   } catch (error) {
     result = { ok: false, kind: "retryable", message: errorText(error) };
   } finally {
@@ -105,6 +107,31 @@ export async function deliver(
   }
   const delay = retryDelay(d.attempt, result, options.retry, options.random);
   return record({ status: "retrying", retryAt: r.clock.now() + delay, why: result.message });
+}
+
+/**
+ * Runs `send` while renewing the claim's lease every third of it: an SMTP session has no overall
+ * deadline (its timeouts are per step), and a send that outlived its lease could be claimed and
+ * sent again by another worker while this one is still talking to the server. A worker that
+ * dies stops renewing, and its lease runs out as before.
+ */
+async function whileHeld<T>(
+  r: Resources,
+  d: ClaimedDelivery,
+  leaseMs: number,
+  send: () => Promise<T>,
+): Promise<T> {
+  let renewing: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    renewing = renewing.then(() => holdFence(r, d, leaseMs)).catch(() => {});
+  }, leaseMs / 3);
+  try {
+    return await send();
+  } finally {
+    clearInterval(timer);
+    // The outcome is recorded after the last renewal, never beside it.
+    await renewing;
+  }
 }
 
 /**
