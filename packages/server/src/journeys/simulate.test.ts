@@ -113,5 +113,28 @@ for (const dialect of DIALECTS) {
       });
       assert.deepEqual([await rows("enrollments"), await rows("deliveries")], [0, 0]);
     });
+
+    it("simulates an event-triggered journey only for an event that passes its filters", async () => {
+      await send(ctx, ctx.alpha, identify("buyer", { email: "buyer@alpha.test" }));
+      const buyer = await customerId(ctx, ctx.alpha, "buyer");
+      const journey = await call("POST", "/journeys", {
+        name: "Big orders",
+        trigger: { type: "event", event: "Order", where: [{ property: "total", op: "gte", value: 100 }] },
+        start: "wait",
+        nodes: { wait: { type: "delay", amount: 1, unit: "days", next: null } },
+      }).then(expect(201));
+      const small = await call("POST", `/journeys/${journey.id}/simulate`, {
+        customerId: buyer,
+        event: { total: 20 },
+      }).then(expect(200));
+      assert.deepEqual(small.customers, []);
+      assert.match(small.wouldNotEnter, /does not pass the trigger's filters/);
+      const big = await call("POST", `/journeys/${journey.id}/simulate`, {
+        customerId: buyer,
+        event: { total: 250 },
+      }).then(expect(200));
+      assert.equal(big.customers.length, 1);
+      assert.equal(big.wouldNotEnter, undefined);
+    });
   });
 }

@@ -1,4 +1,4 @@
-import { countPerNode, simulate } from "@journeys/core";
+import { countPerNode, eventMatches, simulate } from "@journeys/core";
 import { getBusiness } from "../accounts/businesses";
 import { toCustomer } from "../customers/customer";
 import { JourneysError, notFound } from "../errors";
@@ -12,6 +12,8 @@ const DEFAULT_SAMPLE = 100;
  * Runs a journey's current definition for one customer, or a sample from its entry segment, in
  * virtual time from now: nothing is written and nothing is sent. Splits read each customer's
  * memberships as they are now. Each send says whether it would go out or be skipped, and why.
+ * For an event-triggered journey, `event` (the event's properties) is first checked against the
+ * trigger's `where` filters: an event that would not enrol anyone simulates no one, and says so.
  */
 export async function simulateJourney(
   r: Resources,
@@ -28,6 +30,22 @@ export async function simulateJourney(
     nodes: journey.nodes,
   };
   const db = r.store.db;
+  const now = r.clock.now();
+  const trigger = journey.trigger;
+  if (trigger.type === "event" && input.event !== undefined) {
+    const enters = eventMatches(
+      { event: trigger.event, where: trigger.where as never },
+      { name: trigger.event, properties: input.event },
+    );
+    if (!enters) {
+      return {
+        startedAt: now,
+        customers: [],
+        perNode: {},
+        wouldNotEnter: `the event does not pass the trigger's filters on "${trigger.event}"`,
+      };
+    }
+  }
 
   let customerIds: string[];
   if (input.customerId) customerIds = [input.customerId];
@@ -55,7 +73,6 @@ export async function simulateJourney(
     .where("business_id", "=", businessId)
     .execute();
   const transactional = new Set(templates.filter((t) => Number(t.transactional) === 1).map((t) => t.id));
-  const now = r.clock.now();
   const results = [];
   for (const customerId of customerIds) {
     const row = await db
