@@ -48,7 +48,7 @@ export async function settle(
   const report: SettleReport = { rounds: 0, memberships: 0, steps: 0, deliveries: 0 };
   for (;;) {
     report.rounds++;
-    const memberships = await consumeMemberships(r, { limit: 1_000 });
+    const memberships = await consumeMemberships(r, { limit: 1_000, definitions });
     const { processed, queued } = await runDueLanes(r, definitions, {
       limit: options.batchSize ?? 1_000,
       lanes: options.lanes ?? defaultLanes(r),

@@ -2,6 +2,7 @@ import { type Insertable, type Selectable, sql } from "kysely";
 import { storedDefinition } from "../journeys/journey";
 import type { Resources } from "../resources";
 import type { EngineWorkTable, MembershipEventsTable } from "../store/schema";
+import { DefinitionCache } from "./definitions";
 
 type Db = Resources["store"]["db"];
 type LogRow = Selectable<MembershipEventsTable>;
@@ -19,7 +20,11 @@ const CURSOR = "membership_events";
  * (txid, seq) order, and only rows of transactions older than every one still running: a seq
  * taken by a long transaction commits after higher ones, and a seq cursor stepped over it.
  */
-export async function consumeMemberships(r: Resources, options: { limit: number }): Promise<number> {
+export async function consumeMemberships(
+  r: Resources,
+  options: { limit: number; definitions?: DefinitionCache },
+): Promise<number> {
+  const definitions = options.definitions ?? new DefinitionCache();
   const postgres = r.store.dialect === "postgres";
   return r.store.db.transaction().execute(async (trx) => {
     // Every transaction below this id has ended. Read before this one takes an id of its own,
@@ -42,7 +47,7 @@ export async function consumeMemberships(r: Resources, options: { limit: number 
 
     const journeys = await liveJourneys(trx, [...new Set(usable.map((e) => e.business_id))]);
     const left = usable.filter((e) => e.change === "left");
-    const inFlight = await inFlightEnrollments(trx, left, journeys.live);
+    const inFlight = await inFlightEnrollments(trx, left, journeys.live, definitions);
     const now = r.clock.now();
     const work: Insertable<EngineWorkTable>[] = [];
     const item = (event: LogRow, kind: string, journeyId: string, enrollmentId: string | null) =>
@@ -163,12 +168,14 @@ interface InFlight {
  * and customer, each with the entry segment of its own version. That version's trigger, not
  * the journey's current one, decides which `left` exits it: a paused journey's trigger may
  * have been edited since the customer entered, and they exit when they leave the segment they
- * entered through (DESIGN §1). Two set reads per business: the enrollments, then their versions.
+ * entered through (DESIGN §1). One set read per business; published versions come from the
+ * engine's definition cache.
  */
 async function inFlightEnrollments(
   db: Db,
   left: LogRow[],
   live: Map<string, string[]>,
+  definitions: DefinitionCache,
 ): Promise<Map<string, InFlight[]>> {
   const out = new Map<string, InFlight[]>();
   const customersOf = new Map<string, Set<string>>();
@@ -184,20 +191,12 @@ async function inFlightEnrollments(
       .where("journey_id", "in", live.get(businessId)!)
       .where("state", "!=", "exited")
       .execute();
-    if (rows.length === 0) continue;
-    // Each (journey, version) pair in play, from a superset read in one statement.
-    const versions = await db
-      .selectFrom("journey_versions")
-      .select(["journey_id", "version", "definition"])
-      .where("business_id", "=", businessId)
-      .where("journey_id", "in", [...new Set(rows.map((e) => e.journey_id))])
-      .where("version", "in", [...new Set(rows.map((e) => Number(e.version)))])
-      .execute();
-    const entrySegment = new Map<string, string>();
-    for (const v of versions) {
-      const trigger = storedDefinition(v.definition).trigger;
-      if (trigger.type === "segment")
-        entrySegment.set(`${v.journey_id}\u0000${Number(v.version)}`, trigger.segmentId);
+    const entrySegment = new Map<string, string | null>();
+    for (const e of rows) {
+      const key = `${e.journey_id}\u0000${Number(e.version)}`;
+      if (entrySegment.has(key)) continue;
+      const trigger = (await definitions.get(db, businessId, e.journey_id, Number(e.version)))?.trigger;
+      entrySegment.set(key, trigger?.type === "segment" ? trigger.segmentId : null);
     }
     for (const e of rows) {
       const key = `${businessId}\u0000${e.customer_id}`;
