@@ -10,7 +10,8 @@ import { api, expect, identify, membershipLog, memberUserIds, send } from "../se
 import { createTemplate } from "../templates/templates";
 import { DIALECTS } from "../testing/dialects";
 import { useApp } from "../testing/use-app";
-import { changeSettings, createBusiness } from "./businesses";
+import { createBusiness } from "./businesses";
+import { changeSettings } from "./settings";
 
 for (const dialect of DIALECTS) {
   describe(`[${dialect.name}] business settings`, { skip: dialect.skip }, () => {

@@ -1,10 +1,7 @@
-import { dependencies, isPlanId, type PlanId } from "@journeys/core";
+import { isPlanId, type PlanId } from "@journeys/core";
 import type { Kysely } from "kysely";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
-import { loadSegments } from "../segments/catalog";
-import { recomputeWithDependents } from "../segments/segments";
-import { withSegmentTransaction } from "../segments/transaction";
 import { readJson, writeJson } from "../store/json";
 import type { Database } from "../store/schema";
 
@@ -97,46 +94,6 @@ export async function changePlan(r: Resources, id: string, plan: string): Promis
     .where("id", "=", id)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw notFound("business");
-  return getBusiness(r, id);
-}
-
-/**
- * Changes the business's settings (only those given). Switching email to opt-out (or back)
- * changes who `{ "subscribed": "email" }` selects, so in the same transaction every segment
- * that reads email consent, and every segment that reads those, is recomputed, writing the
- * joined / left membership events journeys consume. The transaction is a segment edit's
- * (the business row locked on PostgreSQL, the write lock on SQLite), so no profile write or
- * sweep interleaves with the change.
- *
- * @example
- *   await changeSettings(r, "bus_…", { emailOptOut: true }); // `unknown` email consent now counts
- */
-export async function changeSettings(
-  r: Resources,
-  id: string,
-  patch: Partial<BusinessSettings>,
-): Promise<Business> {
-  await withSegmentTransaction(r.store, id, async (scan) => {
-    const business = await readBusiness(scan.db, id);
-    if (!business) throw notFound("business");
-    const emailOptOut = patch.emailOptOut ?? business.settings.emailOptOut;
-    if (emailOptOut === business.settings.emailOptOut) return;
-    await scan.db
-      .updateTable("businesses")
-      .set({ settings: writeJson({ ...business.settings, emailOptOut }) })
-      .where("id", "=", id)
-      .execute();
-    const segments = await loadSegments(scan.db, id);
-    const readers = segments.filter((s) => s.rule && dependencies(s.rule).subscriptions.has("email"));
-    if (readers.length === 0) return;
-    await recomputeWithDependents(
-      scan,
-      segments,
-      readers.map((s) => s.id),
-      r.clock.now(),
-      emailOptOut,
-    );
-  });
   return getBusiness(r, id);
 }
 

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { PLANS } from "@journeys/core";
 import { Type } from "typebox";
-import { type Business, changeSettings, getBusiness } from "../../accounts/businesses";
+import { type Business, getBusiness } from "../../accounts/businesses";
+import { changeSettings } from "../../accounts/settings";
 import type { Resources } from "../../resources";
 import { businessAccess } from "../auth";
 import { BusinessParams, BusinessSchema, businessErrors, businessSecurity } from "../schemas";

@@ -1,0 +1,50 @@
+import { dependencies } from "@journeys/core";
+import { notFound } from "../errors";
+import type { Resources } from "../resources";
+import { loadSegments } from "../segments/catalog";
+import { recomputeWithDependents } from "../segments/segments";
+import { withSegmentTransaction } from "../segments/transaction";
+import { writeJson } from "../store/json";
+import { type Business, type BusinessSettings, getBusiness, readBusiness } from "./businesses";
+
+// Apart from businesses.ts: a settings change recomputes segments, and segments read businesses.
+
+/**
+ * Changes the business's settings (only those given). Switching email to opt-out (or back)
+ * changes who `{ "subscribed": "email" }` selects, so in the same transaction every segment
+ * that reads email consent, and every segment that reads those, is recomputed, writing the
+ * joined / left membership events journeys consume. The transaction is a segment edit's
+ * (the business row locked on PostgreSQL, the write lock on SQLite), so no profile write or
+ * sweep interleaves with the change.
+ *
+ * @example
+ *   await changeSettings(r, "bus_…", { emailOptOut: true }); // `unknown` email consent now counts
+ */
+export async function changeSettings(
+  r: Resources,
+  id: string,
+  patch: Partial<BusinessSettings>,
+): Promise<Business> {
+  await withSegmentTransaction(r.store, id, async (scan) => {
+    const business = await readBusiness(scan.db, id);
+    if (!business) throw notFound("business");
+    const emailOptOut = patch.emailOptOut ?? business.settings.emailOptOut;
+    if (emailOptOut === business.settings.emailOptOut) return;
+    await scan.db
+      .updateTable("businesses")
+      .set({ settings: writeJson({ ...business.settings, emailOptOut }) })
+      .where("id", "=", id)
+      .execute();
+    const segments = await loadSegments(scan.db, id);
+    const readers = segments.filter((s) => s.rule && dependencies(s.rule).subscriptions.has("email"));
+    if (readers.length === 0) return;
+    await recomputeWithDependents(
+      scan,
+      segments,
+      readers.map((s) => s.id),
+      r.clock.now(),
+      emailOptOut,
+    );
+  });
+  return getBusiness(r, id);
+}
