@@ -10,6 +10,7 @@
  */
 import type { Channel, Condition, EventCondition } from "./condition";
 import { eventConditionKey } from "./events";
+import { isDateOnly } from "./ops";
 
 export interface RuleDependencies {
   /** Attribute names read, built-in (`email`, `phone`, `timezone`, `locale`, `userId`) or custom. */
@@ -67,9 +68,5 @@ const DAY_OPS = new Set(["before", "after", "gt", "gte", "lt", "lte"]);
 /** Does this attribute test read the customer's time zone (see `testValue`)? */
 function readsCalendar(condition: { op: string; value?: unknown }): boolean {
   if (condition.op === "anniversaryToday" || condition.op === "withinLastDays") return true;
-  return (
-    DAY_OPS.has(condition.op) &&
-    typeof condition.value === "string" &&
-    /^\d{4}-\d{2}-\d{2}$/.test(condition.value.trim())
-  );
+  return DAY_OPS.has(condition.op) && isDateOnly(condition.value);
 }

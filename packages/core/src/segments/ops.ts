@@ -105,7 +105,8 @@ function dayOrder(actual: unknown, bound: unknown, timeZone: string | null): num
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
-function isDateOnly(value: unknown): value is string {
+/** A date without a time ("2024-05-10"): compared as a calendar day (see `dayOrder`). */
+export function isDateOnly(value: unknown): value is string {
   return typeof value === "string" && DATE_ONLY.test(value.trim());
 }
 

@@ -1,5 +1,6 @@
 import type { ChannelProvider } from "./provider";
 import type { ChannelSetup } from "./setup";
+import { SMTP_CONNECTIONS } from "./smtp";
 
 /**
  * Sends in flight per provider, held to what the provider can make progress on at once (an
@@ -24,11 +25,11 @@ export class SendSlots {
   }
 }
 
-/** SMTP: the pool's connections (5 unless the set-up says); other providers: HTTP requests. */
+/** SMTP: the pool's connections; other providers: HTTP requests at once. */
 function slotsFor(setup: ChannelSetup): number {
   const configured = (setup.config as { maxConnections?: unknown }).maxConnections;
   if (typeof configured === "number" && configured >= 1) return configured;
-  return setup.provider === "smtp" ? 5 : 16;
+  return setup.provider === "smtp" ? SMTP_CONNECTIONS : 16;
 }
 
 /** A counting semaphore, first come first served. */

@@ -162,6 +162,9 @@ function coalesceWrites(socket: Socket): void {
   } as Socket["write"];
 }
 
+/** Connections an SMTP pool opens unless the set-up says `maxConnections`. */
+export const SMTP_CONNECTIONS = 5;
+
 /** Sends email through one pooled SMTP transport. */
 export class SmtpProvider implements ChannelProvider<"email"> {
   readonly channel = "email" as const;
@@ -173,7 +176,7 @@ export class SmtpProvider implements ChannelProvider<"email"> {
     this.#domain = senderAddress(config.from)?.split("@")[1] ?? "journeys.invalid";
     this.#transport = nodemailer.createTransport({
       pool: true,
-      maxConnections: config.maxConnections ?? 5,
+      maxConnections: config.maxConnections ?? SMTP_CONNECTIONS,
       maxMessages: 100,
       host: config.host,
       port: config.port,
