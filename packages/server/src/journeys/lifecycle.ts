@@ -175,12 +175,12 @@ export async function archiveJourney(r: Resources, businessId: string, id: strin
 
 /** What the dispatcher decides for a message of an archived journey. */
 const ARCHIVED = { status: "skipped", reason: "journey_archived", why: "the journey was archived" } as const;
-const CHUNK = 500;
 
 /**
  * Skips the journey's unsent messages, each with the trail entry the dispatcher writes for a
- * skip (DESIGN §1: every decision is recorded), at its enrollment's next seq. A message being
- * sent right now is not `queued`: the dispatcher records its fate itself.
+ * skip (DESIGN §1: every decision is recorded), after its enrollment's last entry. A message
+ * being sent right now is not `queued`: the dispatcher records its fate itself. Only messages
+ * not yet handed to the dispatcher are queued, so these are few.
  */
 async function cancelQueuedDeliveries(db: Db, businessId: string, journeyId: string, now: number) {
   const cancelled = await db
@@ -195,45 +195,9 @@ async function cancelQueuedDeliveries(db: Db, businessId: string, journeyId: str
     .where("status", "=", "queued")
     .returningAll()
     .execute();
-  const skips = cancelled.map(toClaimedDelivery).filter((d) => d.enrollmentId !== null);
-  const lastSeq = new Map<string, number>();
-  for (let i = 0; i < skips.length; i += CHUNK) {
-    const chunk = skips.slice(i, i + CHUNK);
-    const unseen = [...new Set(chunk.map((d) => d.enrollmentId!))].filter((e) => !lastSeq.has(e));
-    for (const e of unseen) lastSeq.set(e, 0);
-    const seqs = await db
-      .selectFrom("enrollment_trail")
-      .select((eb) => ["enrollment_id", eb.fn.max("seq").as("seq")])
-      .where("business_id", "=", businessId)
-      .where("enrollment_id", "in", unseen.length > 0 ? unseen : [""])
-      .groupBy("enrollment_id")
-      .execute();
-    for (const row of seqs) lastSeq.set(row.enrollment_id, Number(row.seq));
-    const rows = chunk.map((d) => {
-      const seq = lastSeq.get(d.enrollmentId!)! + 1;
-      lastSeq.set(d.enrollmentId!, seq);
-      return { enrollmentId: d.enrollmentId!, seq, entry: trailEntry(d, ARCHIVED, now) };
-    });
-    const inserted = await db
-      .insertInto("enrollment_trail")
-      .values(
-        rows.map((e) => ({
-          business_id: businessId,
-          enrollment_id: e.enrollmentId,
-          seq: e.seq,
-          at: now,
-          entry: writeJson(e.entry),
-        })),
-      )
-      .onConflict((oc) => oc.columns(["business_id", "enrollment_id", "seq"]).doNothing())
-      .returning(["enrollment_id", "seq"])
-      .execute();
-    // PostgreSQL: the engine or the dispatcher took that seq meanwhile; append after theirs.
-    const written = new Set(inserted.map((row) => `${row.enrollment_id}#${Number(row.seq)}`));
-    for (const e of rows) {
-      if (!written.has(`${e.enrollmentId}#${e.seq}`))
-        await appendTrail(db, businessId, e.enrollmentId, now, e.entry);
-    }
+  for (const d of cancelled.map(toClaimedDelivery)) {
+    if (d.enrollmentId !== null)
+      await appendTrail(db, businessId, d.enrollmentId, now, trailEntry(d, ARCHIVED, now));
   }
 }
 
