@@ -16,6 +16,7 @@ import { writeJson } from "../store/json";
 import { buildCatalog, loadSegments } from "./catalog";
 import { syncCounters } from "./counters";
 import { journeysUsingSegment } from "./journey-references";
+import { normalisePhoneRules } from "./phone-rules";
 import { recomputeSegments } from "./recompute";
 import type { MembershipScan } from "./scan";
 import { memberCounts, recordSizes } from "./sizes";
@@ -53,7 +54,9 @@ export function parseRule(input: unknown): Condition | null {
   if (input === null) return null;
   const parsed = parseCondition(input, { path: "rule" });
   if (!parsed.ok) throw invalidRule(parsed.error);
-  return parsed.value;
+  const phones = normalisePhoneRules(parsed.value, "rule");
+  if (phones.problems.length > 0) throw invalidRule(phones.problems);
+  return phones.rule;
 }
 
 function invalidRule(problems: ConditionProblem[]): JourneysError {
