@@ -9,8 +9,8 @@ import { CaptureTag, type Context, Drop, filters, Liquid, type Template as Liqui
  * - limits on parse size, render time and memory, and on the output (`MAX_OUTPUT`).
  * HTML bodies escape every output once (`{{ customer.name }}` cannot inject markup; `| raw`
  * opts out): output that is already HTML — ending in `| escape` or `| escape_once`, or a
- * `{% capture %}` of the body's own markup — is not escaped again. Subjects and text escape
- * nothing.
+ * `{% capture %}` of the body's own markup — is not escaped again, and entities an earlier
+ * `| escape` wrote are kept as they are. Subjects and text escape nothing.
  */
 export const MAX_OUTPUT = 512 * 1024;
 
@@ -60,11 +60,15 @@ class MarkupCapture extends CaptureTag {
   }
 }
 
-const liquidEscape = filters.escape as (this: unknown, value: unknown) => string;
+const liquidEscapeOnce = filters.escape_once as (this: unknown, value: unknown) => string;
 
-/** Every output of an HTML body goes through this, as its last filter. */
+/**
+ * Every output of an HTML body goes through this, as its last filter. It escapes once
+ * (`escape_once`: an entity already there is kept), so `{{ name | escape | append: "!" }}`
+ * is not escaped twice, while whatever a later filter added is still escaped.
+ */
 function escapeOutput(this: unknown, value: unknown): string {
-  return value instanceof Markup ? value.html : liquidEscape.call(this, value);
+  return value instanceof Markup ? value.html : liquidEscapeOnce.call(this, value);
 }
 
 function engine(html: boolean): Liquid {

@@ -101,6 +101,17 @@ describe("HTML escaping in email bodies", () => {
     );
   });
 
+  it("does not escape twice when another filter follows `| escape`, and still escapes what it adds", async () => {
+    assert.equal(
+      await renderLiquid('{{ customer.name | escape | append: " Ltd" }}', scope, "html"),
+      "O&#39;Brien &amp; Sons Ltd",
+    );
+    assert.equal(
+      await renderLiquid("{{ customer.name | escape | prepend: customer.bio }}", scope, "html"),
+      "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;O&#39;Brien &amp; Sons",
+    );
+  });
+
   it("writes a capture as the markup it captured, its outputs escaped once", async () => {
     const source =
       "{% capture greeting %}<b>Hi</b> {{ customer.name }} {{ customer.bio }}{% endcapture %}" +
