@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -10,8 +10,9 @@ import { freePort, startCli, waitForOk } from "./process";
 
 /**
  * The web UI in a real browser against `journeys start` with its demo business: sign in, build a
- * segment with a preview, see activation problems listed, and take a journey through
- * activate → pause → archive from its ⋯ menu. UI_SCREENSHOTS=<dir> keeps a picture of each step.
+ * segment with a preview, see activation problems listed, take a journey through
+ * activate → pause → archive from its ⋯ menu with its enrollments' trails on the way, and find,
+ * export and erase a customer. UI_SCREENSHOTS=<dir> keeps a picture of each step.
  */
 describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), "journeys-ui-"));
@@ -184,6 +185,28 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await page.getByRole("status").getByText('"Welcome series" is active').waitFor();
     assert.equal((await http.api("GET", `/journeys/${id}`)).status, "active");
 
+    // Both subscribers were in the segment at activation: each enters and waits an hour.
+    for (let i = 0; i < 100; i++) {
+      const { data } = await http.api("GET", `/journeys/${id}/enrollments`);
+      if (data.length === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await row.getByRole("button", { name: "Welcome series", exact: true }).click();
+    const enrollments = page.getByRole("region", { name: "Enrollments in Welcome series" });
+    await enrollments.locator("tr[data-enrollment]").nth(1).waitFor();
+    assert.equal(await enrollments.locator("tr[data-enrollment] .status").first().textContent(), "waiting");
+    await enrollments.getByRole("button", { name: "Trail" }).first().click();
+    const trail = enrollments.locator(".trail li");
+    await trail.nth(1).waitFor();
+    const lines = await trail.allTextContents();
+    assert.match(lines[0] ?? "", /Entered the journey at step "wait"/);
+    assert.match(lines[1] ?? "", /Waiting 1 hour at delay "wait", until /);
+    await snap("enrollments");
+    await enrollments.getByLabel("Show enrollments").selectOption("exited");
+    await enrollments.getByText("No enrollment is exited now.").waitFor();
+    await enrollments.getByRole("button", { name: "Close" }).click();
+    await enrollments.waitFor({ state: "detached" });
+
     await rowAction(id, "Pause");
     await statusOf(id, "paused");
 
@@ -206,5 +229,48 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await page.getByText("Saved: customers who never answered now receive marketing email.").waitFor();
     assert.equal((await http.api("GET", "")).settings.emailOptOut, true);
     await snap("settings");
+  });
+
+  it("finds a customer, shows their profile and activity, exports and erases them", async () => {
+    await page.getByRole("link", { name: "Customers" }).click();
+    await page.waitForURL(/\?component=customers$/);
+    const table = page.getByRole("table", { name: "Customers" });
+    await table.getByRole("button", { name: "ada@example.com" }).waitFor();
+    await table.getByRole("button", { name: "bob@example.com" }).waitFor();
+
+    await page.getByLabel("Search customers").fill("bo");
+    await page.getByRole("button", { name: "Search" }).click();
+    await table.getByRole("button", { name: "ada@example.com" }).waitFor({ state: "detached" });
+    await table.getByRole("button", { name: "bob@example.com" }).click();
+
+    const profile = page.getByRole("region", { name: "Customer bob@example.com" });
+    await profile.getByRole("heading", { name: "bob@example.com" }).waitFor();
+    const facts = await profile.locator(".subscriptions").textContent();
+    assert.match(facts ?? "", /emailsubscribed/);
+    assert.match((await profile.locator(".segments").textContent()) ?? "", /Subscribers/);
+    await profile
+      .locator('.timeline li[data-kind="segment"]', { hasText: "Joined segment Subscribers" })
+      .waitFor();
+    await profile.locator('.timeline li[data-kind="event"]', { hasText: "identify" }).waitFor();
+    await snap("customer");
+
+    const download = page.waitForEvent("download");
+    await profile.getByRole("button", { name: "Export JSON" }).click();
+    const file = await (await download).path();
+    const exported = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(exported.profile.email, "bob@example.com");
+
+    const dialog = new Promise<string>((resolve) =>
+      page.once("dialog", (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
+    await profile.getByRole("button", { name: "Erase" }).click();
+    assert.match(await dialog, /deleted for good/);
+    await page.getByRole("status").getByText("bob@example.com was erased").waitFor();
+    await page.getByText("No customers match.").waitFor();
+    const left = await http.api("GET", "/customers?email=bob@example.com");
+    assert.equal(left.data.length, 0);
   });
 });

@@ -1,7 +1,9 @@
 // The Journeys UI: sign-in and the business's marketing page, which follows the product's
-// navigation (/business/:id/marketing is the Journeys tab, ?component=segments the Segments tab).
+// navigation (/business/:id/marketing is the Journeys tab, ?component=segments the Segments tab,
+// ?component=customers the Customers tab).
 // Plain ES modules, no build step.
 import { api, businessApi } from "./api.js";
+import { customersTab } from "./customers.js";
 import { errorReport, field, h } from "./dom.js";
 import { journeysTab } from "./journeys.js";
 import { segmentsTab } from "./segments.js";
@@ -13,6 +15,7 @@ const app = document.getElementById("app");
 const TABS = [
   { component: null, label: "Journeys", group: "Omnichannel", render: journeysTab },
   { component: "segments", label: "Segments", group: "Omnichannel", render: segmentsTab },
+  { component: "customers", label: "Customers", group: "Omnichannel", render: customersTab },
   { component: "settings", label: "Settings", group: "Business", render: settingsTab },
 ];
 

@@ -1,5 +1,7 @@
-// The Journeys tab: the list with its lifecycle actions (⋯ menu) and a JSON "+ New journey" form.
+// The Journeys tab: the list with its lifecycle actions (⋯ menu), each journey's enrollments and
+// their trails (click its name), and a JSON "+ New journey" form.
 import { count, field, h, notice, parseJson, when } from "./dom.js";
+import { enrollmentsCard } from "./enrollments.js";
 
 /** What each status lets the user do next (DESIGN §1: archive is terminal). */
 const ACTIONS = {
@@ -24,6 +26,7 @@ export async function journeysTab(call, root) {
   const status = notice();
   const list = h("div", { class: "card" }, h("p", { class: "muted" }, "Loading journeys…"));
   const form = h("div");
+  const panel = h("div");
   const newButton = h("button", { type: "button", "aria-expanded": "false" }, "+ New journey");
   newButton.addEventListener("click", () => openForm());
   root.replaceChildren(
@@ -35,6 +38,7 @@ export async function journeysTab(call, root) {
     ),
     status.element,
     form,
+    panel,
     list,
   );
 
@@ -44,8 +48,21 @@ export async function journeysTab(call, root) {
     list.replaceChildren(
       journeys.data.length === 0
         ? h("p", { class: "muted" }, "No journeys yet. Create one with + New journey.")
-        : journeyTable(journeys.data, segmentNames, act),
+        : journeyTable(journeys.data, segmentNames, act, showEnrollments),
     );
+  }
+
+  function showEnrollments(journey) {
+    status.clear();
+    panel.replaceChildren(
+      enrollmentsCard(
+        call,
+        journey,
+        () => panel.replaceChildren(),
+        (what, error) => status.error(what, error),
+      ),
+    );
+    panel.querySelector("h2")?.focus();
   }
 
   async function act(journey, action) {
@@ -94,7 +111,7 @@ export async function journeysTab(call, root) {
   await refresh();
 }
 
-function journeyTable(journeys, segmentNames, act) {
+function journeyTable(journeys, segmentNames, act, showEnrollments) {
   return h(
     "table",
     {},
@@ -117,7 +134,20 @@ function journeyTable(journeys, segmentNames, act) {
         h(
           "tr",
           { "data-journey": j.id },
-          h("td", {}, j.name),
+          h(
+            "td",
+            {},
+            h(
+              "button",
+              {
+                type: "button",
+                class: "link",
+                title: "Enrollments and their trails",
+                onclick: () => showEnrollments(j),
+              },
+              j.name,
+            ),
+          ),
           h("td", {}, h("span", { class: `status status-${j.status}` }, j.status)),
           h("td", {}, `v${j.version}`),
           h("td", {}, triggerSummary(j.trigger, segmentNames)),
