@@ -12,7 +12,7 @@ import { freePort, startCli, waitForOk } from "./process";
  * The web UI in a real browser against `journeys start` with its demo business: sign in, build a
  * segment with a preview, see activation problems listed, take a journey through
  * activate → pause → archive from its ⋯ menu with its enrollments' trails on the way, and find,
- * export and erase a customer. UI_SCREENSHOTS=<dir> keeps a picture of each step.
+ * export and erase a customer, and import a CSV file. UI_SCREENSHOTS=<dir> keeps a picture of each step.
  */
 describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), "journeys-ui-"));
@@ -272,5 +272,37 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await page.getByText("No customers match.").waitFor();
     const left = await http.api("GET", "/customers?email=bob@example.com");
     assert.equal(left.data.length, 0);
+  });
+
+  it("imports customers from a CSV file, typing a column and listing the rejected rows", async () => {
+    await page.getByRole("button", { name: "Import CSV" }).click();
+    const form = page.getByRole("form", { name: "Import customers" });
+    const csv =
+      'email,"Full name",age,ignored\ncara@example.com,Cara,41,x\nnot-an-email,Dan,30,y\ndee@example.com,Dee,old,z\n';
+    await form
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    assert.equal(await form.getByLabel('Column "Full name"').inputValue(), "attributes.Full name");
+    await form.getByLabel('Column "age"').fill("attributes.age:number");
+    await form.getByLabel('Column "ignored"').fill("");
+    await form.getByRole("button", { name: "Import" }).click();
+    const report = form.locator(".import-report");
+    await report.getByText("3 rows: 1 created, 0 updated, 0 skipped, 2 rejected.").waitFor();
+    const rejected = await report
+      .getByRole("table", { name: "Rejected rows" })
+      .locator("tbody tr")
+      .allTextContents();
+    assert.equal(rejected.length, 2);
+    assert.match(rejected[0] ?? "", /^3invalid_email/);
+    assert.match(rejected[1] ?? "", /^4invalid_number.*age/);
+    await snap("import");
+    await page.getByLabel("Search customers").fill("cara");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page
+      .getByRole("table", { name: "Customers" })
+      .getByRole("button", { name: "cara@example.com" })
+      .waitFor();
+    const [cara] = (await http.api("GET", "/customers?email=cara@example.com")).data;
+    assert.deepEqual(cara.attributes, { "Full name": "Cara", age: 41 });
   });
 });

@@ -12,11 +12,20 @@ export class ApiError extends Error {
 }
 
 /** Calls `path` with a JSON body; resolves to the JSON answer, rejects with an ApiError. */
-export async function api(method, path, body) {
+export function api(method, path, body) {
+  return send(method, path, body === undefined ? undefined : JSON.stringify(body), "application/json");
+}
+
+/** Sends a file (a Blob) as the request body, as `contentType`; answers like `api`. */
+export function upload(path, file, contentType) {
+  return send("POST", path, file, contentType);
+}
+
+async function send(method, path, body, contentType) {
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined ? {} : { "content-type": contentType },
+    body,
     credentials: "same-origin",
   });
   const text = await response.text();
@@ -33,8 +42,10 @@ export async function api(method, path, body) {
   return data;
 }
 
-/** `api` under `/api/v1/businesses/{businessId}`. */
+/** `api` under `/api/v1/businesses/{businessId}`; `call.upload(path, file, type)` sends a file there. */
 export function businessApi(businessId) {
   const base = `/api/v1/businesses/${encodeURIComponent(businessId)}`;
-  return (method, path, body) => api(method, base + path, body);
+  const call = (method, path, body) => api(method, base + path, body);
+  call.upload = (path, file, contentType) => upload(base + path, file, contentType);
+  return call;
 }

@@ -1,6 +1,7 @@
 // The Customers tab (?component=customers): search by email, userId or phone prefix, page through
 // the list, and open a profile — fields, attributes, subscriptions, segments and the timeline of
-// events, segment changes and messages — with the GDPR export and erase.
+// events, segment changes and messages — with the GDPR export and erase; import a CSV file.
+import { importCard } from "./customer-import.js";
 import { field, h, notice, when } from "./dom.js";
 
 const PAGE = 25;
@@ -17,6 +18,23 @@ export async function customersTab(call, root) {
   const rows = h("tbody");
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
   const profile = h("div");
+  const importPanel = h("div");
+  const importButton = h("button", { type: "button", "aria-expanded": "false" }, "Import CSV");
+  importButton.addEventListener("click", () => {
+    status.clear();
+    importButton.setAttribute("aria-expanded", "true");
+    importPanel.replaceChildren(
+      importCard(
+        call,
+        () => {
+          importPanel.replaceChildren();
+          importButton.setAttribute("aria-expanded", "false");
+        },
+        () => load(true),
+      ),
+    );
+    importPanel.querySelector("input")?.focus();
+  });
   let cursor = null;
   let query = "";
 
@@ -39,7 +57,7 @@ export async function customersTab(call, root) {
   const empty = h("p", { class: "muted", hidden: true }, "No customers match.");
 
   root.replaceChildren(
-    h("h1", {}, "Customers"),
+    h("div", { class: "title-row" }, h("h1", {}, "Customers"), importButton),
     h(
       "p",
       { class: "muted" },
@@ -58,6 +76,7 @@ export async function customersTab(call, root) {
       field("Search customers", search, "The start of an email, a userId or a phone number."),
       h("button", { type: "submit" }, "Search"),
     ),
+    importPanel,
     status.element,
     profile,
     h("div", { class: "card" }, table, empty, more),
