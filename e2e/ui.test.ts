@@ -11,7 +11,7 @@ import { freePort, startCli, waitForOk } from "./process";
 /**
  * The web UI in a real browser against `journeys start` with its demo business: sign in, build a
  * segment with a preview, see activation problems listed, take a journey through
- * activate → pause → archive from its ⋯ menu with its enrollments' trails on the way, and find,
+ * activate → simulate → edit → pause → archive from its ⋯ menu with its enrollments' trails on the way, and find,
  * export and erase a customer, and import a CSV file. UI_SCREENSHOTS=<dir> keeps a picture of each step.
  */
 describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
@@ -206,6 +206,41 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await enrollments.getByText("No enrollment is exited now.").waitFor();
     await enrollments.getByRole("button", { name: "Close" }).click();
     await enrollments.waitFor({ state: "detached" });
+
+    await rowAction(id, "Simulate");
+    const simulate = page.getByRole("form", { name: "Simulate Welcome series" });
+    await simulate.getByRole("button", { name: "Simulate" }).click();
+    await simulate.getByText("Simulated 2 customer(s): 2 message(s), 0 of them would be skipped.").waitFor();
+    const perStep = simulate.getByRole("table", { name: "Customers per step" });
+    assert.deepEqual(await perStep.locator('tr[data-node="welcome"] td').allTextContents(), [
+      "welcome",
+      "2",
+      "2",
+      "0",
+      "0",
+      "2",
+    ]);
+    await snap("simulate");
+    await simulate.getByRole("button", { name: "Close" }).click();
+
+    await rowAction(id, "Edit");
+    const edit = page.getByRole("form", { name: "Edit Welcome series" });
+    await edit.getByText("changed steps become a new version").waitFor();
+    const steps = JSON.parse(await edit.getByLabel("Steps (JSON)").inputValue());
+    steps.wait.amount = 2;
+    await edit.getByLabel("Steps (JSON)").fill(JSON.stringify(steps));
+    await edit.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").getByText('Saved "Welcome series" (version 2).').waitFor();
+    assert.equal((await http.api("GET", `/journeys/${id}`)).nodes.wait.amount, 2);
+
+    await rowAction(id, "Edit");
+    await edit.getByLabel("Entry trigger (JSON)").fill('{ "type": "event", "event": "Signed Up" }');
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit
+      .getByRole("alert")
+      .getByText(/HTTP 409/)
+      .waitFor();
+    await edit.getByRole("button", { name: "Cancel" }).click();
 
     await rowAction(id, "Pause");
     await statusOf(id, "paused");

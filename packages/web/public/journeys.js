@@ -1,15 +1,22 @@
-// The Journeys tab: the list with its lifecycle actions (⋯ menu), each journey's enrollments and
-// their trails (click its name), and a JSON "+ New journey" form.
+// The Journeys tab: the list with its actions (⋯ menu: edit, simulate, lifecycle), each journey's
+// enrollments and their trails (click its name), and JSON forms to create and edit a journey.
 import { count, field, h, notice, parseJson, when } from "./dom.js";
 import { enrollmentsCard } from "./enrollments.js";
+import { simulateCard } from "./simulate.js";
 
 /** What each status lets the user do next (DESIGN §1: archive is terminal). */
 const ACTIONS = {
-  draft: ["activate", "archive"],
-  active: ["pause", "archive"],
-  paused: ["activate", "archive"],
+  draft: ["edit", "simulate", "activate", "archive"],
+  active: ["edit", "simulate", "pause", "archive"],
+  paused: ["edit", "simulate", "activate", "archive"],
 };
-const LABELS = { activate: "Activate", pause: "Pause", archive: "Archive" };
+const LABELS = {
+  edit: "Edit",
+  simulate: "Simulate",
+  activate: "Activate",
+  pause: "Pause",
+  archive: "Archive",
+};
 const DONE = { activate: "is active: it enrolls customers now", pause: "is paused", archive: "was archived" };
 
 // A click outside an open ⋯ menu closes it.
@@ -28,7 +35,7 @@ export async function journeysTab(call, root) {
   const form = h("div");
   const panel = h("div");
   const newButton = h("button", { type: "button", "aria-expanded": "false" }, "+ New journey");
-  newButton.addEventListener("click", () => openForm());
+  newButton.addEventListener("click", () => openForm(null));
   root.replaceChildren(
     h("div", { class: "title-row" }, h("h1", {}, "Journeys"), newButton),
     h(
@@ -53,8 +60,7 @@ export async function journeysTab(call, root) {
   }
 
   function showEnrollments(journey) {
-    status.clear();
-    panel.replaceChildren(
+    show(
       enrollmentsCard(
         call,
         journey,
@@ -62,10 +68,18 @@ export async function journeysTab(call, root) {
         (what, error) => status.error(what, error),
       ),
     );
+  }
+
+  /** Shows `card` above the list, in place of the one there. */
+  function show(card) {
+    status.clear();
+    panel.replaceChildren(card);
     panel.querySelector("h2")?.focus();
   }
 
   async function act(journey, action) {
+    if (action === "simulate") return show(simulateCard(call, journey, () => panel.replaceChildren()));
+    if (action === "edit") return openForm(journey);
     if (
       action === "archive" &&
       !confirm(
@@ -89,22 +103,51 @@ export async function journeysTab(call, root) {
     await refresh();
   }
 
-  async function openForm() {
-    newButton.setAttribute("aria-expanded", "true");
+  /** The create form, or the edit form of `journey`. */
+  async function openForm(journey) {
+    newButton.setAttribute("aria-expanded", String(journey === null));
     status.clear();
-    const [segments, templates] = await Promise.all([call("GET", "/segments"), call("GET", "/templates")]);
     const close = () => {
       form.replaceChildren();
       newButton.setAttribute("aria-expanded", "false");
     };
-    form.replaceChildren(
-      newJourneyForm(example(segments.data, templates.data), close, async (input) => {
-        const created = await call("POST", "/journeys", input);
-        close();
-        status.ok(`Created the draft "${created.name}". Activate it from its ⋯ menu.`);
-        await refresh();
-      }),
-    );
+    if (journey) {
+      form.replaceChildren(
+        journeyForm(
+          {
+            title: `Edit ${journey.name}`,
+            submit: "Save",
+            note:
+              journey.status === "active"
+                ? "The journey is active: changed steps become a new version for customers who enter from now on; customers already in it stay on theirs. The entry trigger cannot change while it is active."
+                : null,
+          },
+          journey,
+          close,
+          async (input) => {
+            const saved = await call("PATCH", `/journeys/${encodeURIComponent(journey.id)}`, input);
+            close();
+            status.ok(`Saved "${saved.name}" (version ${saved.version}).`);
+            await refresh();
+          },
+        ),
+      );
+    } else {
+      const [segments, templates] = await Promise.all([call("GET", "/segments"), call("GET", "/templates")]);
+      form.replaceChildren(
+        journeyForm(
+          { title: "New journey", submit: "Create draft", note: null },
+          { name: "", ...example(segments.data, templates.data) },
+          close,
+          async (input) => {
+            const created = await call("POST", "/journeys", input);
+            close();
+            status.ok(`Created the draft "${created.name}". Activate it from its ⋯ menu.`);
+            await refresh();
+          },
+        ),
+      );
+    }
     form.querySelector("input")?.focus();
   }
 
@@ -239,8 +282,15 @@ function example(segments, templates) {
   };
 }
 
-function newJourneyForm(initial, close, create) {
-  const name = h("input", { id: "journey-name", name: "name", required: true, maxlength: 200 });
+/** The JSON form of a journey: `text` has its title, submit label and a note; `save` gets the input. */
+function journeyForm(text, initial, close, save) {
+  const name = h("input", {
+    id: "journey-name",
+    name: "name",
+    required: true,
+    maxlength: 200,
+    value: initial.name,
+  });
   const trigger = h("textarea", { id: "journey-trigger", rows: 4, spellcheck: "false" });
   trigger.value = JSON.stringify(initial.trigger, null, 2);
   const start = h("input", { id: "journey-start", required: true, value: initial.start });
@@ -251,22 +301,22 @@ function newJourneyForm(initial, close, create) {
     "form",
     {
       class: "card",
-      "aria-label": "New journey",
+      "aria-label": text.title,
       onsubmit: async (event) => {
         event.preventDefault();
         try {
-          await create({
+          await save({
             name: name.value,
             trigger: parseJson("Entry trigger", trigger.value),
             start: start.value.trim(),
             nodes: parseJson("Steps", nodes.value),
           });
         } catch (error) {
-          status.error("Could not create the journey", error);
+          status.error(`Could not save the journey`, error);
         }
       },
     },
-    h("h2", {}, "New journey"),
+    h("h2", {}, text.title),
     h(
       "p",
       { class: "muted" },
@@ -274,6 +324,7 @@ function newJourneyForm(initial, close, create) {
       h("a", { href: "/api/docs", target: "_blank" }, "API reference"),
       " for triggers and step types (message, delay, split; null ends a path).",
     ),
+    text.note ? h("p", { class: "note" }, text.note) : null,
     field("Name", name),
     field("Entry trigger (JSON)", trigger, "segment, event or form"),
     field("First step", start, "the id of the step customers enter at"),
@@ -282,7 +333,7 @@ function newJourneyForm(initial, close, create) {
     h(
       "div",
       { class: "buttons" },
-      h("button", { type: "submit" }, "Create draft"),
+      h("button", { type: "submit" }, text.submit),
       h("button", { type: "button", class: "secondary", onclick: close }, "Cancel"),
     ),
   );

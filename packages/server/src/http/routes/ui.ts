@@ -23,6 +23,7 @@ const ASSETS = new Set([
   "journeys.js",
   "segments.js",
   "settings.js",
+  "simulate.js",
 ]);
 
 /**
