@@ -117,6 +117,57 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     const row = page.locator("tr", { hasText: "Subscribers" });
     await row.waitFor();
     assert.deepEqual(await row.locator("td").allTextContents(), ["Subscribers", "2", "subscribed to email"]);
+
+    // Its card: today's size, the members, the rule to edit.
+    await row.getByRole("button", { name: "Subscribers" }).click();
+    const card = page.getByRole("region", { name: "Segment Subscribers" });
+    await card.getByRole("table", { name: "Members" }).locator("tbody tr").nth(1).waitFor();
+    assert.deepEqual(
+      (
+        await card
+          .getByRole("table", { name: "Members" })
+          .locator("tbody tr td:first-child")
+          .allTextContents()
+      ).sort(),
+      ["ada@example.com", "bob@example.com"],
+    );
+    assert.equal(await card.locator(".bars-today").textContent(), "2");
+    assert.equal(
+      await card.getByLabel("Rule (JSON)").inputValue(),
+      JSON.stringify({ subscribed: "email" }, null, 2),
+    );
+    await card.getByRole("button", { name: "Close" }).click();
+
+    // A manual list: a CSV replaces its members, naming the row that matched nobody; then delete it.
+    await http.api("POST", "/segments", { name: "VIPs", rule: null });
+    await page.getByRole("link", { name: "Journeys" }).click();
+    await page.getByRole("link", { name: "Segments" }).click();
+    await page.getByRole("button", { name: "VIPs" }).click();
+    const list = page.getByRole("region", { name: "Segment VIPs" });
+    await list.getByText("No members.").waitFor();
+    await list.getByLabel("CSV of members").setInputFiles({
+      name: "vips.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from("email\nada@example.com\nnobody@example.com\n"),
+    });
+    await list.getByRole("button", { name: "Replace members" }).click();
+    await list.getByText("Replaced: 1 joined, 0 left; 1 members now.").waitFor();
+    assert.match(
+      (await list.locator(".list-result li").textContent()) ?? "",
+      /^Line 3: nobody@example\.com — /,
+    );
+    await list.getByRole("table", { name: "Members" }).getByText("ada@example.com").waitFor();
+    await snap("manual-list");
+    const dialog = new Promise<string>((resolve) =>
+      page.once("dialog", (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
+    await list.getByRole("button", { name: "Delete" }).click();
+    assert.match(await dialog, /Delete the segment "VIPs"/);
+    await page.getByRole("status").getByText('Deleted the segment "VIPs".').waitFor();
+    await page.locator("tr", { hasText: "VIPs" }).waitFor({ state: "detached" });
   });
 
   it("lists every activation problem with its code and step", async () => {

@@ -17,8 +17,8 @@ export function api(method, path, body) {
 }
 
 /** Sends a file (a Blob) as the request body, as `contentType`; answers like `api`. */
-export function upload(path, file, contentType) {
-  return send("POST", path, file, contentType);
+export function upload(path, file, contentType, method = "POST") {
+  return send(method, path, file, contentType);
 }
 
 async function send(method, path, body, contentType) {
@@ -42,10 +42,10 @@ async function send(method, path, body, contentType) {
   return data;
 }
 
-/** `api` under `/api/v1/businesses/{businessId}`; `call.upload(path, file, type)` sends a file there. */
+/** `api` under `/api/v1/businesses/{businessId}`; `call.upload(path, file, type, method?)` sends a file there. */
 export function businessApi(businessId) {
   const base = `/api/v1/businesses/${encodeURIComponent(businessId)}`;
   const call = (method, path, body) => api(method, base + path, body);
-  call.upload = (path, file, contentType) => upload(base + path, file, contentType);
+  call.upload = (path, file, contentType, method) => upload(base + path, file, contentType, method);
   return call;
 }

@@ -1,6 +1,8 @@
-// The Segments tab (?component=segments): the list with sizes and a readable rule, and a form
-// that previews a rule (count + sample) before saving it.
+// The Segments tab (?component=segments): the list with sizes and a readable rule (click a name
+// for its members, size over time, rule or manual list, and delete), and a form that previews a
+// rule (count + sample) before saving it.
 import { count, field, h, notice, parseJson } from "./dom.js";
+import { segmentCard } from "./segment-detail.js";
 
 const EXAMPLE_RULE = { all: [{ subscribed: "email" }, { attribute: "email", op: "exists" }] };
 
@@ -9,13 +11,31 @@ export async function segmentsTab(call, root) {
   const status = notice();
   const list = h("div", { class: "card" }, h("p", { class: "muted" }, "Loading segments…"));
   const form = segmentForm(call, status, () => refresh());
+  const panel = h("div");
   root.replaceChildren(
     h("h1", {}, "Segments"),
     h("p", { class: "muted" }, "Groups of customers that journeys and broadcasts target."),
     status.element,
+    panel,
     list,
     form,
   );
+
+  function open(segment) {
+    status.clear();
+    panel.replaceChildren(
+      segmentCard(
+        call,
+        segment,
+        () => panel.replaceChildren(),
+        async (message) => {
+          if (message) status.ok(message);
+          await refresh();
+        },
+      ),
+    );
+    panel.querySelector("h2")?.focus();
+  }
 
   async function refresh() {
     const segments = (await call("GET", "/segments")).data;
@@ -42,7 +62,7 @@ export async function segmentsTab(call, root) {
                 h(
                   "tr",
                   { "data-segment": s.id },
-                  h("td", {}, s.name),
+                  h("td", {}, h("button", { type: "button", class: "link", onclick: () => open(s) }, s.name)),
                   h("td", { class: "number" }, count(s.size)),
                   h("td", {}, s.rule === null ? h("em", {}, "manual list") : ruleSummary(s.rule, names)),
                 ),

@@ -21,6 +21,7 @@ const ASSETS = new Set([
   "dom.js",
   "enrollments.js",
   "journeys.js",
+  "segment-detail.js",
   "segments.js",
   "settings.js",
   "simulate.js",
