@@ -391,4 +391,38 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     const [cara] = (await http.api("GET", "/customers?email=cara@example.com")).data;
     assert.deepEqual(cara.attributes, { "Full name": "Cara", age: 41 });
   });
+
+  it("adds a customer by hand and edits their profile and subscriptions", async () => {
+    await page.getByRole("button", { name: "+ New customer" }).click();
+    const create = page.getByRole("form", { name: "New customer" });
+    await create.getByLabel("User ID").fill("eve");
+    await create.getByLabel("Email", { exact: true }).fill("eve@example.com");
+    await create.getByLabel("Phone").fill("not a phone");
+    await create.getByLabel("Attributes (JSON)").fill('{ "plan": "pro" }');
+    await create.getByLabel("sms").selectOption("subscribed");
+    await create.getByRole("button", { name: "Create customer" }).click();
+    await create.getByRole("alert").getByText("HTTP 400 · invalid_customer").waitFor();
+    assert.match(
+      (await create.getByRole("alert").locator("li").textContent()) ?? "",
+      /^phone .*not a valid international number/,
+    );
+    await create.getByLabel("Phone").fill("+49 151 12345678");
+    await create.getByRole("button", { name: "Create customer" }).click();
+    await page.getByRole("status").getByText("Created eve@example.com.").waitFor();
+
+    const profile = page.getByRole("region", { name: "Customer eve@example.com" });
+    assert.match((await profile.locator(".facts").first().textContent()) ?? "", /Phone\+4915112345678/);
+    assert.match((await profile.locator(".subscriptions").textContent()) ?? "", /smssubscribed/);
+    await profile.getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("form", { name: "Edit customer" });
+    await edit.getByLabel("Attributes (JSON)").fill('{ "age": 33 }');
+    await edit.getByLabel("email", { exact: true }).selectOption("unsubscribed");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").getByText("Saved eve@example.com.").waitFor();
+    await snap("customer-edited");
+    const [eve] = (await http.api("GET", "/customers?userId=eve")).data;
+    assert.deepEqual(eve.attributes, { age: 33 });
+    assert.equal(eve.subscriptions.email, "unsubscribed");
+    assert.equal(eve.subscriptions.sms, "subscribed");
+  });
 });

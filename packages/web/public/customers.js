@@ -1,6 +1,7 @@
 // The Customers tab (?component=customers): search by email, userId or phone prefix, page through
 // the list, and open a profile — fields, attributes, subscriptions, segments and the timeline of
-// events, segment changes and messages — with the GDPR export and erase; import a CSV file.
+// events, segment changes and messages — to edit, export (GDPR) and erase; add one; import a CSV file.
+import { customerForm } from "./customer-form.js";
 import { importCard } from "./customer-import.js";
 import { field, h, notice, when } from "./dom.js";
 
@@ -35,6 +36,23 @@ export async function customersTab(call, root) {
     );
     importPanel.querySelector("input")?.focus();
   });
+  const newButton = h("button", { type: "button", class: "secondary" }, "+ New customer");
+  newButton.addEventListener("click", () => {
+    status.clear();
+    profile.replaceChildren(
+      customerForm(
+        null,
+        async (body) => {
+          const created = await call("POST", "/customers", body);
+          status.ok(`Created ${nameOf(created)}.`);
+          await open(created.id, false);
+          await load(true);
+        },
+        () => profile.replaceChildren(),
+      ),
+    );
+    profile.querySelector("input")?.focus();
+  });
   let cursor = null;
   let query = "";
 
@@ -57,7 +75,12 @@ export async function customersTab(call, root) {
   const empty = h("p", { class: "muted", hidden: true }, "No customers match.");
 
   root.replaceChildren(
-    h("div", { class: "title-row" }, h("h1", {}, "Customers"), importButton),
+    h(
+      "div",
+      { class: "title-row" },
+      h("h1", {}, "Customers"),
+      h("div", { class: "buttons" }, newButton, importButton),
+    ),
     h(
       "p",
       { class: "muted" },
@@ -103,12 +126,28 @@ export async function customersTab(call, root) {
     }
   }
 
-  async function open(customerId) {
-    status.clear();
+  /** Shows the customer's profile; `clear` drops the last notice first. */
+  async function open(customerId, clear = true) {
+    if (clear) status.clear();
     try {
       profile.replaceChildren(
         await profileCard(call, customerId, {
           close: () => profile.replaceChildren(),
+          edit: (customer) => {
+            status.clear();
+            profile.replaceChildren(
+              customerForm(
+                customer,
+                async (body) => {
+                  const saved = await call("PATCH", `/customers/${encodeURIComponent(customer.id)}`, body);
+                  status.ok(`Saved ${nameOf(saved)}.`);
+                  await open(customer.id, false);
+                },
+                () => open(customer.id),
+              ),
+            );
+            profile.querySelector("input")?.focus();
+          },
           erased: async (name) => {
             profile.replaceChildren();
             status.ok(`${name} was erased. Their events, messages and journeys are gone for good.`);
@@ -208,6 +247,7 @@ async function profileCard(call, customerId, on) {
       h(
         "div",
         { class: "buttons" },
+        h("button", { type: "button", class: "secondary", onclick: () => on.edit(c) }, "Edit"),
         h("button", { type: "button", class: "secondary", onclick: exportJson }, "Export JSON"),
         h("button", { type: "button", class: "danger", onclick: erase }, "Erase"),
         h("button", { type: "button", class: "secondary", onclick: on.close }, "Close"),

@@ -16,6 +16,7 @@ const ASSETS = new Set([
   "app.js",
   "app.css",
   "api.js",
+  "customer-form.js",
   "customer-import.js",
   "customers.js",
   "dom.js",
