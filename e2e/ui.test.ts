@@ -12,7 +12,7 @@ import { freePort, startCli, waitForOk } from "./process";
  * The web UI in a real browser against `journeys start` with its demo business: sign in, build a
  * segment with a preview, see activation problems listed, take a journey through
  * activate → simulate → edit → pause → archive from its ⋯ menu with its enrollments' trails on the way, and find,
- * export and erase a customer, and import a CSV file. UI_SCREENSHOTS=<dir> keeps a picture of each step.
+ * export and erase a customer, import a CSV file, and write a template and the SMTP set-up. UI_SCREENSHOTS=<dir> keeps a picture of each step.
  */
 describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), "journeys-ui-"));
@@ -204,19 +204,44 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
   });
 
   it("creates a journey from the JSON form and activates, pauses and archives it", async () => {
-    await http.api("POST", "/templates", {
-      name: "Welcome",
-      channel: "email",
-      subject: "Welcome!",
-      body: "<p>Hello</p>",
-    });
-    await http.api("PUT", "/channels/email", {
-      provider: "smtp",
-      host: "127.0.0.1",
-      port: 2525,
-      secure: false,
-      from: "a@b.co",
-    });
+    // The template and the SMTP set-up the journey sends with, through their screens.
+    await page.getByRole("link", { name: "Templates" }).click();
+    await page.getByText("No templates yet.").waitFor();
+    await page.getByRole("button", { name: "+ New template" }).click();
+    const newTemplate = page.getByRole("form", { name: "New template" });
+    await newTemplate.getByLabel("Name").fill("Welcome");
+    assert.match(await newTemplate.getByLabel("Body (HTML)").inputValue(), /unsubscribe_url/);
+    await newTemplate.getByLabel("Subject").fill("Welcome, {{ customer.email | default: 'friend' }}!");
+    await newTemplate.getByLabel("Body (HTML)").fill("<p>Hello {{ customer.email }}</p>{{ oops");
+    await newTemplate.getByRole("button", { name: "Create template" }).click();
+    await newTemplate.getByRole("alert").waitFor();
+    await newTemplate.getByLabel("Body (HTML)").fill("<p>Hello {{ customer.email | default: 'there' }}</p>");
+    await newTemplate.getByRole("button", { name: "Create template" }).click();
+    await page.getByRole("status").getByText('Saved the template "Welcome".').waitFor();
+    await page.getByRole("table", { name: "Templates" }).getByRole("button", { name: "Welcome" }).click();
+    const template = page.getByRole("form", { name: "Template Welcome" });
+    await template.getByRole("button", { name: "Preview" }).click();
+    await template.getByText("Subject: Welcome, friend!").waitFor();
+    const frame = template.frameLocator("iframe.email-frame");
+    await frame.getByText("Hello there").waitFor();
+    await frame.getByRole("link", { name: "Unsubscribe" }).waitFor();
+    await snap("template-preview");
+    await template.getByRole("button", { name: "Close" }).click();
+
+    await page.getByRole("link", { name: "Settings" }).click();
+    const smtp = page.getByRole("form", { name: "Email (SMTP)" });
+    await smtp.getByText("Not set up").waitFor();
+    await smtp.getByLabel("SMTP host").fill("127.0.0.1");
+    await smtp.getByLabel("Port", { exact: true }).fill("2525");
+    await smtp.getByLabel("From", { exact: true }).fill("a@b.co");
+    await smtp.getByRole("button", { name: "Save email set-up" }).click();
+    await smtp.getByText("Sending through 127.0.0.1:2525.").waitFor();
+    const setup = await http.api("GET", "/channels/email");
+    assert.deepEqual(
+      [setup.provider, setup.host, setup.port, setup.secure, setup.from],
+      ["smtp", "127.0.0.1", 2525, false, "a@b.co"],
+    );
+    await page.getByRole("link", { name: "Journeys" }).click();
 
     await page.getByRole("button", { name: "+ New journey" }).click();
     const form = page.getByRole("form", { name: "New journey" });

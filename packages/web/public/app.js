@@ -1,6 +1,6 @@
 // The Journeys UI: sign-in and the business's marketing page, which follows the product's
 // navigation (/business/:id/marketing is the Journeys tab, ?component=segments the Segments tab,
-// ?component=customers the Customers tab).
+// ?component=customers the Customers tab, ?component=templates the Templates tab).
 // Plain ES modules, no build step.
 import { api, businessApi } from "./api.js";
 import { customersTab } from "./customers.js";
@@ -8,6 +8,7 @@ import { errorReport, field, h } from "./dom.js";
 import { journeysTab } from "./journeys.js";
 import { segmentsTab } from "./segments.js";
 import { settingsTab } from "./settings.js";
+import { templatesTab } from "./templates.js";
 
 const app = document.getElementById("app");
 
@@ -16,6 +17,7 @@ const TABS = [
   { component: null, label: "Journeys", group: "Omnichannel", render: journeysTab },
   { component: "segments", label: "Segments", group: "Omnichannel", render: segmentsTab },
   { component: "customers", label: "Customers", group: "Omnichannel", render: customersTab },
+  { component: "templates", label: "Templates", group: "Omnichannel", render: templatesTab },
   { component: "settings", label: "Settings", group: "Business", render: settingsTab },
 ];
 

@@ -1,5 +1,7 @@
-// The Settings tab (?component=settings): the plan's limits, consent and the business's API keys.
+// The Settings tab (?component=settings): the plan's limits, consent, the email (SMTP) set-up and
+// the business's API keys.
 import { count, h, when } from "./dom.js";
+import { emailChannelCard } from "./email-channel.js";
 
 const limit = (n) => (n === null ? "unlimited" : count(n));
 
@@ -31,6 +33,7 @@ export async function settingsTab(call, root, business) {
       ),
     ),
     consentCard(call, business),
+    emailChannelCard(call),
     h(
       "section",
       { class: "card" },

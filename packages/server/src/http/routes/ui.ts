@@ -20,12 +20,14 @@ const ASSETS = new Set([
   "customer-import.js",
   "customers.js",
   "dom.js",
+  "email-channel.js",
   "enrollments.js",
   "journeys.js",
   "segment-detail.js",
   "segments.js",
   "settings.js",
   "simulate.js",
+  "templates.js",
 ]);
 
 /**
