@@ -208,7 +208,8 @@ async function profileCard(call, customerId, on) {
         download: `customer-${c.id}.json`,
       });
       link.click();
-      URL.revokeObjectURL(link.href);
+      // Revoked later: the download may still be reading it after click() returns.
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
     } catch (error) {
       on.failed("Could not export the customer", error);
     }
