@@ -4,6 +4,7 @@
 import { customerForm } from "./customer-form.js";
 import { importCard } from "./customer-import.js";
 import { field, h, notice, when } from "./dom.js";
+import { pager } from "./pager.js";
 
 const PAGE = 25;
 
@@ -16,8 +17,23 @@ export async function customersTab(call, root) {
     maxlength: 320,
     placeholder: "ada@example.com, a userId or +44…",
   });
-  const rows = h("tbody");
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
+  let query = "";
+  const list = pager({
+    fetchPage: (cursor) => {
+      const params = new URLSearchParams({ limit: String(PAGE) });
+      if (query) params.set("q", query);
+      if (cursor) params.set("cursor", cursor);
+      return call("GET", `/customers?${params}`);
+    },
+    render: (c) => customerRow(c, () => open(c.id)),
+    onError: (error) => status.error("Could not load customers", error),
+    emptyText: () => (query ? "No customers match." : "No customers yet."),
+  });
+  /** The list from its first page, for what the search box says now. */
+  const load = () => {
+    query = search.value.trim();
+    return list.reload();
+  };
   const profile = h("div");
   const importPanel = h("div");
   const importButton = h("button", { type: "button", "aria-expanded": "false" }, "Import CSV");
@@ -31,7 +47,7 @@ export async function customersTab(call, root) {
           importPanel.replaceChildren();
           importButton.setAttribute("aria-expanded", "false");
         },
-        () => load(true),
+        () => load(),
       ),
     );
     importPanel.querySelector("input")?.focus();
@@ -46,15 +62,13 @@ export async function customersTab(call, root) {
           const created = await call("POST", "/customers", body);
           status.ok(`Created ${nameOf(created)}.`);
           await open(created.id, false);
-          await load(true);
+          await load();
         },
         () => profile.replaceChildren(),
       ),
     );
     profile.querySelector("input")?.focus();
   });
-  let cursor = null;
-  let query = "";
 
   const table = h(
     "table",
@@ -70,9 +84,8 @@ export async function customersTab(call, root) {
         ),
       ),
     ),
-    rows,
+    list.rows,
   );
-  const empty = h("p", { class: "muted", hidden: true }, "No customers match.");
 
   root.replaceChildren(
     h(
@@ -93,7 +106,7 @@ export async function customersTab(call, root) {
         role: "search",
         onsubmit: (event) => {
           event.preventDefault();
-          void load(true);
+          void load();
         },
       },
       field("Search customers", search, "The start of an email, a userId or a phone number."),
@@ -102,29 +115,8 @@ export async function customersTab(call, root) {
     importPanel,
     status.element,
     profile,
-    h("div", { class: "card" }, table, empty, more),
+    h("div", { class: "card" }, table, list.empty, list.more),
   );
-  more.addEventListener("click", () => void load(false));
-
-  async function load(fresh) {
-    if (fresh) {
-      query = search.value.trim();
-      cursor = null;
-      rows.replaceChildren();
-    }
-    const params = new URLSearchParams({ limit: String(PAGE) });
-    if (query) params.set("q", query);
-    if (cursor) params.set("cursor", cursor);
-    try {
-      const page = await call("GET", `/customers?${params}`);
-      rows.append(...page.data.map((c) => customerRow(c, () => open(c.id))));
-      cursor = page.nextCursor;
-      more.hidden = cursor === null;
-      empty.hidden = rows.children.length > 0;
-    } catch (error) {
-      status.error("Could not load customers", error);
-    }
-  }
 
   /** Shows the customer's profile; `clear` drops the last notice first. */
   async function open(customerId, clear = true) {
@@ -151,7 +143,7 @@ export async function customersTab(call, root) {
           erased: async (name) => {
             profile.replaceChildren();
             status.ok(`${name} was erased. Their events, messages and journeys are gone for good.`);
-            await load(true);
+            await load();
           },
           failed: (what, error) => status.error(what, error),
         }),
@@ -162,7 +154,7 @@ export async function customersTab(call, root) {
     }
   }
 
-  await load(true);
+  await load();
 }
 
 /** How a customer is named on screen: email, else userId, else the id. */

@@ -2,6 +2,7 @@
 // customer get that message?" (entered, waited, branch taken and why, sent / skipped and why,
 // exited and why). Opened from a journey's name on the Journeys tab.
 import { h, when } from "./dom.js";
+import { pager } from "./pager.js";
 
 const PAGE = 25;
 const STATES = [
@@ -19,34 +20,19 @@ export function enrollmentsCard(call, journey, close, failed) {
     { id: "enrollment-state", "aria-label": "Show enrollments" },
     STATES.map(([value, label]) => h("option", { value }, label)),
   );
-  const rows = h("tbody");
-  const empty = h("p", { class: "muted", hidden: true });
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
-  let cursor = null;
-
-  async function load(fresh) {
-    if (fresh) {
-      cursor = null;
-      rows.replaceChildren();
-    }
-    const params = new URLSearchParams({ limit: String(PAGE) });
-    if (state.value) params.set("state", state.value);
-    if (cursor) params.set("cursor", cursor);
-    try {
-      const page = await call("GET", `${base}?${params}`);
-      rows.append(...page.data.flatMap((e) => enrollmentRow(call, base, e, failed)));
-      cursor = page.nextCursor;
-      more.hidden = cursor === null;
-      empty.hidden = rows.children.length > 0;
-      empty.textContent = state.value
-        ? `No enrollment is ${state.value} now.`
-        : "No one has entered this journey yet.";
-    } catch (error) {
-      failed(`Could not load the enrollments of "${journey.name}"`, error);
-    }
-  }
-  state.addEventListener("change", () => void load(true));
-  more.addEventListener("click", () => void load(false));
+  const list = pager({
+    fetchPage: (cursor) => {
+      const params = new URLSearchParams({ limit: String(PAGE) });
+      if (state.value) params.set("state", state.value);
+      if (cursor) params.set("cursor", cursor);
+      return call("GET", `${base}?${params}`);
+    },
+    render: (e) => enrollmentRow(call, base, e, failed),
+    onError: (error) => failed(`Could not load the enrollments of "${journey.name}"`, error),
+    emptyText: () =>
+      state.value ? `No enrollment is ${state.value} now.` : "No one has entered this journey yet.",
+  });
+  state.addEventListener("change", () => void list.reload());
 
   const card = h(
     "section",
@@ -76,12 +62,12 @@ export function enrollmentsCard(call, journey, close, failed) {
           ),
         ),
       ),
-      rows,
+      list.rows,
     ),
-    empty,
-    more,
+    list.empty,
+    list.more,
   );
-  void load(true);
+  void list.reload();
   return card;
 }
 

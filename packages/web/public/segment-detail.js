@@ -2,6 +2,7 @@
 // members, its rule to edit (or, for a manual list, a CSV to replace or add to its members), and
 // delete.
 import { count, field, h, notice, parseJson, when } from "./dom.js";
+import { pager } from "./pager.js";
 
 const PAGE = 50;
 
@@ -10,40 +11,24 @@ export function segmentCard(call, segment, close, changed) {
   const path = `/segments/${encodeURIComponent(segment.id)}`;
   const status = notice();
   const history = h("div", { class: "size-history" }, h("p", { class: "muted" }, "Loading…"));
-  const members = h("tbody");
-  const noMembers = h("p", { class: "muted", hidden: true }, "No members.");
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
-  let cursor = null;
-
-  async function loadMembers(fresh) {
-    if (fresh) {
-      cursor = null;
-      members.replaceChildren();
-    }
-    const params = new URLSearchParams({ limit: String(PAGE) });
-    if (cursor) params.set("cursor", cursor);
-    try {
-      const page = await call("GET", `${path}/members?${params}`);
-      members.append(
-        ...page.data.map((m) =>
-          h(
-            "tr",
-            { "data-customer": m.id },
-            h("td", {}, m.email ?? "—"),
-            h("td", {}, m.userId ?? "—"),
-            h("td", {}, m.phone ?? "—"),
-            h("td", {}, when(m.since)),
-          ),
-        ),
-      );
-      cursor = page.nextCursor;
-      more.hidden = cursor === null;
-      noMembers.hidden = members.children.length > 0;
-    } catch (error) {
-      status.error("Could not load the members", error);
-    }
-  }
-  more.addEventListener("click", () => void loadMembers(false));
+  const members = pager({
+    fetchPage: (cursor) => {
+      const params = new URLSearchParams({ limit: String(PAGE) });
+      if (cursor) params.set("cursor", cursor);
+      return call("GET", `${path}/members?${params}`);
+    },
+    render: (m) =>
+      h(
+        "tr",
+        { "data-customer": m.id },
+        h("td", {}, m.email ?? "—"),
+        h("td", {}, m.userId ?? "—"),
+        h("td", {}, m.phone ?? "—"),
+        h("td", {}, when(m.since)),
+      ),
+    onError: (error) => status.error("Could not load the members", error),
+    emptyText: () => "No members.",
+  });
 
   async function loadHistory() {
     try {
@@ -83,11 +68,11 @@ export function segmentCard(call, segment, close, changed) {
     history,
     segment.rule === null
       ? listUpload(call, path, status, async () => {
-          await Promise.all([loadMembers(true), loadHistory()]);
+          await Promise.all([members.reload(), loadHistory()]);
           await changed(null);
         })
       : ruleEditor(call, path, segment, status, async (saved) => {
-          await Promise.all([loadMembers(true), loadHistory()]);
+          await Promise.all([members.reload(), loadHistory()]);
           await changed(`Saved "${saved.name}": ${count(saved.size)} customers match.`);
         }),
     h("h3", {}, "Members"),
@@ -103,13 +88,13 @@ export function segmentCard(call, segment, close, changed) {
           ["Email", "User ID", "Phone", "Member since"].map((t) => h("th", { scope: "col" }, t)),
         ),
       ),
-      members,
+      members.rows,
     ),
-    noMembers,
-    more,
+    members.empty,
+    members.more,
   );
   void loadHistory();
-  void loadMembers(true);
+  void members.reload();
   return card;
 }
 

@@ -23,6 +23,7 @@ const ASSETS = new Set([
   "email-channel.js",
   "enrollments.js",
   "journeys.js",
+  "pager.js",
   "segment-detail.js",
   "segments.js",
   "settings.js",
