@@ -7,6 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { BROWSER_SKIP, launchChromium } from "./browser";
 import { type Business, client } from "./harness";
 import { freePort, startCli, waitForOk } from "./process";
+import { type SmtpSink, startSmtpSink } from "./smtp-sink";
 
 /**
  * The web UI in a real browser against `journeys start` with its demo business: sign in, build a
@@ -22,6 +23,7 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
   let baseUrl = "";
   let owner = { email: "", password: "" };
   let http: ReturnType<typeof client>;
+  let sink: SmtpSink | undefined;
 
   /** Opens the ⋯ menu of a journey's row and picks `action`. */
   const rowAction = async (journeyId: string, action: string) => {
@@ -66,6 +68,7 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
         traits: { email: `${name}@example.com`, subscriptions: { email: "subscribed" } },
       });
     }
+    sink = await startSmtpSink();
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.setDefaultTimeout(10_000);
@@ -78,6 +81,8 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
       server.child.kill("SIGTERM");
       await exited;
     }
+    // After the server: its pooled SMTP connections would hold the sink's close open.
+    await sink?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -232,14 +237,14 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     const smtp = page.getByRole("form", { name: "Email (SMTP)" });
     await smtp.getByText("Not set up").waitFor();
     await smtp.getByLabel("SMTP host").fill("127.0.0.1");
-    await smtp.getByLabel("Port", { exact: true }).fill("2525");
+    await smtp.getByLabel("Port", { exact: true }).fill(String(sink?.port));
     await smtp.getByLabel("From", { exact: true }).fill("a@b.co");
     await smtp.getByRole("button", { name: "Save email set-up" }).click();
-    await smtp.getByText("Sending through 127.0.0.1:2525.").waitFor();
+    await smtp.getByText(`Sending through 127.0.0.1:${sink?.port}.`).waitFor();
     const setup = await http.api("GET", "/channels/email");
     assert.deepEqual(
       [setup.provider, setup.host, setup.port, setup.secure, setup.from],
-      ["smtp", "127.0.0.1", 2525, false, "a@b.co"],
+      ["smtp", "127.0.0.1", sink?.port, false, "a@b.co"],
     );
     await page.getByRole("link", { name: "Journeys" }).click();
 
@@ -248,6 +253,15 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await form.getByText("graphical node editor comes later").waitFor();
     assert.match(await form.getByLabel("Steps (JSON)").inputValue(), /"templateId": "tpl_/);
     await form.getByLabel("Name").fill("Welcome series");
+    // The welcome email first, then an hour's wait.
+    const example = JSON.parse(await form.getByLabel("Steps (JSON)").inputValue());
+    await form.getByLabel("First step").fill("welcome");
+    await form.getByLabel("Steps (JSON)").fill(
+      JSON.stringify({
+        welcome: { ...example.welcome, next: "wait" },
+        wait: { type: "delay", amount: 1, unit: "hours", next: null },
+      }),
+    );
     await snap("new-journey");
     await form.getByRole("button", { name: "Create draft" }).click();
     const row = page.locator("tr", { hasText: "Welcome series" });
@@ -261,22 +275,36 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await page.getByRole("status").getByText('"Welcome series" is active').waitFor();
     assert.equal((await http.api("GET", `/journeys/${id}`)).status, "active");
 
-    // Both subscribers were in the segment at activation: each enters and waits an hour.
-    for (let i = 0; i < 100; i++) {
+    // Both subscribers were in the segment at activation: each gets the welcome email through
+    // the SMTP server, then waits an hour.
+    const sent = async () => {
       const { data } = await http.api("GET", `/journeys/${id}/enrollments`);
-      if (data.length === 2) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      if (data.length < 2) return false;
+      for (const e of data) {
+        const full = await http.api("GET", `/journeys/${id}/enrollments/${e.id}`);
+        if (full.deliveries[0]?.status !== "sent") return false;
+      }
+      return true;
+    };
+    for (let i = 0; i < 100 && !(await sent()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(sink?.receipts.map((m) => m.subject).sort(), [
+      "Welcome, ada@example.com!",
+      "Welcome, bob@example.com!",
+    ]);
     await row.getByRole("button", { name: "Welcome series", exact: true }).click();
     const enrollments = page.getByRole("region", { name: "Enrollments in Welcome series" });
     await enrollments.locator("tr[data-enrollment]").nth(1).waitFor();
     assert.equal(await enrollments.locator("tr[data-enrollment] .status").first().textContent(), "waiting");
     await enrollments.getByRole("button", { name: "Trail" }).first().click();
     const trail = enrollments.locator(".trail li");
-    await trail.nth(1).waitFor();
+    await trail.nth(2).waitFor();
     const lines = await trail.allTextContents();
-    assert.match(lines[0] ?? "", /Entered the journey at step "wait"/);
-    assert.match(lines[1] ?? "", /Waiting 1 hour at delay "wait", until /);
+    assert.match(lines[0] ?? "", /Entered the journey at step "welcome"/);
+    assert.match(
+      lines[1] ?? "",
+      /Queued email message "welcome" with template tpl_\S+ \(now sent, <[^>]+>\)/,
+    );
+    assert.match(lines[2] ?? "", /Waiting 1 hour at delay "wait", until /);
     await snap("enrollments");
     await enrollments.getByLabel("Show enrollments").selectOption("exited");
     await enrollments.getByText("No enrollment is exited now.").waitFor();
@@ -288,14 +316,9 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await simulate.getByRole("button", { name: "Simulate" }).click();
     await simulate.getByText("Simulated 2 customer(s): 2 message(s), 0 of them would be skipped.").waitFor();
     const perStep = simulate.getByRole("table", { name: "Customers per step" });
-    assert.deepEqual(await perStep.locator('tr[data-node="welcome"] td').allTextContents(), [
-      "welcome",
-      "2",
-      "2",
-      "0",
-      "0",
-      "2",
-    ]);
+    const counts = (node: string) => perStep.locator(`tr[data-node="${node}"] td`).allTextContents();
+    assert.deepEqual(await counts("welcome"), ["welcome", "2", "2", "0", "0", "0"]);
+    assert.deepEqual(await counts("wait"), ["wait", "2", "0", "0", "0", "2"]);
     await snap("simulate");
     await simulate.getByRole("button", { name: "Close" }).click();
 
@@ -363,6 +386,9 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
       .locator('.timeline li[data-kind="segment"]', { hasText: "Joined segment Subscribers" })
       .waitFor();
     await profile.locator('.timeline li[data-kind="event"]', { hasText: "identify" }).waitFor();
+    await profile
+      .locator('.timeline li[data-kind="message"]', { hasText: /email message \(template tpl_\S+\): sent$/ })
+      .waitFor();
     await snap("customer");
 
     const download = page.waitForEvent("download");
