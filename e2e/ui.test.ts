@@ -356,6 +356,21 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await page.getByRole("status").getByText('"Welcome series" was archived').waitFor();
     await row.waitFor({ state: "detached" });
     assert.equal((await http.api("GET", `/journeys/${id}`)).status, "archived");
+    // Archived journeys show on request; one can be duplicated into a new draft.
+    await page.getByLabel("Show archived journeys").check();
+    await statusOf(id, "archived");
+    await rowAction(id, "Duplicate");
+    await page
+      .getByRole("status")
+      .getByText(/^Created the draft ".+" from "Welcome series"\.$/)
+      .waitFor();
+    const drafts = (await http.api("GET", "/journeys")).data.filter(
+      (j: { status: string; name: string }) => j.status === "draft" && j.name !== "Broken welcome",
+    );
+    assert.equal(drafts.length, 1);
+    await page.getByLabel("Show archived journeys").uncheck();
+    await page.locator(`tr[data-journey="${id}"]`).waitFor({ state: "detached" });
+    await page.locator("tr", { hasText: "Copy of Welcome series" }).waitFor();
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Growth plan" }).waitFor();
     await page.getByRole("heading", { name: "API keys" }).waitFor();
@@ -475,5 +490,11 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     assert.deepEqual(eve.attributes, { age: 33 });
     assert.equal(eve.subscriptions.email, "unsubscribed");
     assert.equal(eve.subscriptions.sms, "subscribed");
+
+    // Consent per communication type shows on the profile.
+    await http.api("PATCH", `/customers/${eve.id}`, { topics: { promotions: { email: "unsubscribed" } } });
+    await profile.getByRole("button", { name: "Edit" }).click();
+    await page.getByRole("form", { name: "Edit customer" }).getByRole("button", { name: "Cancel" }).click();
+    assert.equal(await profile.locator(".topics").textContent(), "promotionsemail unsubscribed");
   });
 });

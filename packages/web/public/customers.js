@@ -265,6 +265,25 @@ async function profileCard(call, customerId, on) {
       { class: "facts subscriptions" },
       Object.entries(c.subscriptions).map(([channel, state]) => [h("dt", {}, channel), h("dd", {}, state)]),
     ),
+    Object.keys(c.topics ?? {}).length === 0
+      ? null
+      : [
+          h("h4", {}, "By communication type"),
+          h(
+            "dl",
+            { class: "facts topics" },
+            Object.entries(c.topics).map(([topic, channels]) => [
+              h("dt", {}, topic),
+              h(
+                "dd",
+                {},
+                Object.entries(channels)
+                  .map(([channel, state]) => `${channel} ${state}`)
+                  .join(", "),
+              ),
+            ]),
+          ),
+        ],
     h("h3", {}, "Segments"),
     c.segments.length === 0
       ? h("p", { class: "muted" }, "In no segment.")

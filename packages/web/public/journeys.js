@@ -1,18 +1,21 @@
-// The Journeys tab: the list with its actions (⋯ menu: edit, simulate, lifecycle), each journey's
-// enrollments and their trails (click its name), and JSON forms to create and edit a journey.
+// The Journeys tab: the list (archived ones on request) with its actions (⋯ menu: edit, simulate,
+// duplicate, lifecycle), each journey's enrollments and their trails (click its name), and JSON
+// forms to create and edit a journey.
 import { count, field, h, notice, parseJson, when } from "./dom.js";
 import { enrollmentsCard } from "./enrollments.js";
 import { simulateCard } from "./simulate.js";
 
 /** What each status lets the user do next (DESIGN §1: archive is terminal). */
 const ACTIONS = {
-  draft: ["edit", "simulate", "activate", "archive"],
-  active: ["edit", "simulate", "pause", "archive"],
-  paused: ["edit", "simulate", "activate", "archive"],
+  draft: ["edit", "simulate", "duplicate", "activate", "archive"],
+  active: ["edit", "simulate", "duplicate", "pause", "archive"],
+  paused: ["edit", "simulate", "duplicate", "activate", "archive"],
+  archived: ["duplicate"],
 };
 const LABELS = {
   edit: "Edit",
   simulate: "Simulate",
+  duplicate: "Duplicate",
   activate: "Activate",
   pause: "Pause",
   archive: "Archive",
@@ -35,6 +38,8 @@ export async function journeysTab(call, root) {
   const form = h("div");
   const panel = h("div");
   const newButton = h("button", { type: "button", "aria-expanded": "false" }, "+ New journey");
+  const showArchived = h("input", { id: "show-archived", type: "checkbox" });
+  showArchived.addEventListener("change", () => void refresh());
   newButton.addEventListener("click", () => openForm(null));
   root.replaceChildren(
     h("div", { class: "title-row" }, h("h1", {}, "Journeys"), newButton),
@@ -46,11 +51,15 @@ export async function journeysTab(call, root) {
     status.element,
     form,
     panel,
+    h("p", {}, showArchived, h("label", { for: "show-archived" }, "Show archived journeys")),
     list,
   );
 
   async function refresh() {
-    const [journeys, segments] = await Promise.all([call("GET", "/journeys"), call("GET", "/segments")]);
+    const [journeys, segments] = await Promise.all([
+      call("GET", `/journeys?includeArchived=${showArchived.checked}`),
+      call("GET", "/segments"),
+    ]);
     const segmentNames = new Map(segments.data.map((s) => [s.id, s.name]));
     list.replaceChildren(
       journeys.data.length === 0
@@ -80,6 +89,15 @@ export async function journeysTab(call, root) {
   async function act(journey, action) {
     if (action === "simulate") return show(simulateCard(call, journey, () => panel.replaceChildren()));
     if (action === "edit") return openForm(journey);
+    if (action === "duplicate") {
+      try {
+        const copy = await call("POST", `/journeys/${encodeURIComponent(journey.id)}/duplicate`);
+        status.ok(`Created the draft "${copy.name}" from "${journey.name}".`);
+      } catch (error) {
+        status.error(`Could not duplicate "${journey.name}"`, error);
+      }
+      return refresh();
+    }
     if (
       action === "archive" &&
       !confirm(
