@@ -231,7 +231,17 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await frame.getByText("Hello there").waitFor();
     await frame.getByRole("link", { name: "Unsubscribe" }).waitFor();
     await snap("template-preview");
-    await template.getByRole("button", { name: "Close" }).click();
+    // A plain-text part written, then emptied again: the emptied field is cleared, not kept.
+    await template.getByLabel("Plain-text part").fill("Hello in plain text");
+    await template.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").getByText('Saved the template "Welcome".').waitFor();
+    const [saved] = (await http.api("GET", "/templates")).data;
+    assert.equal(saved.text, "Hello in plain text");
+    await page.getByRole("table", { name: "Templates" }).getByRole("button", { name: "Welcome" }).click();
+    await template.getByLabel("Plain-text part").fill("");
+    await template.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").getByText('Saved the template "Welcome".').waitFor();
+    assert.equal((await http.api("GET", `/templates/${saved.id}`)).text, undefined);
 
     await page.getByRole("link", { name: "Settings" }).click();
     const smtp = page.getByRole("form", { name: "Email (SMTP)" });

@@ -143,8 +143,11 @@ function templateForm(call, template, on) {
       const control = wrapper.querySelector("[data-key]");
       const key = control.dataset.key;
       if (key === "whatsappTemplate") out[key] = parseJson("Approved template", control.value);
-      else if (control.value !== "" || FIELDS[channel.value].find(([k]) => k === key)?.[3] === undefined)
-        out[key] = control.value;
+      else if (control.value !== "") out[key] = control.value;
+      // An emptied optional field (the plain-text part, a push link) is cleared; an empty
+      // required one goes as it is, for the API to name.
+      else if (template) out[key] = null;
+      else if (FIELDS[channel.value].find(([k]) => k === key)?.[3] === undefined) out[key] = "";
     }
     return out;
   };
