@@ -1,6 +1,9 @@
 // The management API over the session cookie (same origin). Errors keep the API's
 // `{ error: { code, message, details } }` so the page can show every problem it lists.
 
+/** The channels a business reaches customers on, as the API names them (DESIGN §5). */
+export const CHANNELS = ["email", "sms", "whatsapp", "telegram", "push"];
+
 /** An error response of the API. */
 export class ApiError extends Error {
   constructor(status, error) {

@@ -1,9 +1,9 @@
 // The form that creates a customer or edits one: the built-in fields, custom attributes as JSON
 // and the subscription to each channel. Saving re-evaluates the segments the change can affect,
 // so journeys see joins and leaves at once.
+import { CHANNELS } from "./api.js";
 import { field, h, notice, parseJson } from "./dom.js";
 
-const CHANNELS = ["email", "sms", "whatsapp", "telegram", "push"];
 const STATES = ["unknown", "subscribed", "unsubscribed"];
 
 /**

@@ -1,10 +1,10 @@
 // CSV import on the Customers tab: pick a file, see where each column goes (and change it),
 // choose what happens to customers already known, then read the report — every rejected row
 // with its spreadsheet row number and reason.
+import { CHANNELS } from "./api.js";
 import { count, field, h, notice } from "./dom.js";
 
 const FIELDS = ["email", "phone", "userId", "timezone", "locale"];
-const CHANNELS = ["email", "sms", "whatsapp", "telegram", "push"];
 const MAX_BYTES = 50 * 1024 * 1024;
 
 /** The column targets the server takes, offered as suggestions. */

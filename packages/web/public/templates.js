@@ -1,9 +1,9 @@
 // The Templates tab (?component=templates): the messages journeys send. A template has a
 // channel and that channel's content, written in Liquid ({{ customer.email }},
 // {{ event.properties.total }}, {{ unsubscribe_url }}); a preview renders it for a customer.
+import { CHANNELS } from "./api.js";
 import { field, h, notice, parseJson, when } from "./dom.js";
 
-const CHANNELS = ["email", "sms", "whatsapp", "telegram", "push"];
 /** The content fields of each channel, as the API takes them (DESIGN §5). */
 const FIELDS = {
   email: [

@@ -4,18 +4,18 @@ import {
   checkLimit,
   type JourneyDefinition,
   type MessageChannel,
+  type PlanProblem,
   validateForActivation,
 } from "@journeys/core";
 import { getBusiness } from "../accounts/businesses";
 import { toCustomer } from "../customers/customer";
 import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
+import { planError } from "./journey";
 import { unreceivableReason } from "./receivable";
 
-/**
- * What activation checks, and anything else that publishes a journey version (an edit of an
- * active journey's steps): the store's facts a definition refers to, and the refusal.
- */
+// What activation checks, and anything else that publishes a journey version (an edit of an
+// active journey's steps): the store's facts a definition refers to, and the refusal.
 type Db = Resources["store"]["db"];
 
 const REACH_SAMPLE = 5_000;
@@ -127,11 +127,11 @@ export async function assertActivatable(
     await activationContext(r, db, businessId, id, definition),
   );
   if (report.problems.length === 0) return report.warnings;
-  const plan = report.problems.find((p) => p.code === "plan_required" || p.code === "plan_limit_reached");
-  if (plan) {
-    const kind = plan.code === "plan_required" ? "forbidden" : "payment_required";
-    throw new JourneysError(kind, plan.code, plan.message, report);
-  }
+  const plan = report.problems.find(
+    (p): p is typeof p & Pick<PlanProblem, "code"> =>
+      p.code === "plan_required" || p.code === "plan_limit_reached",
+  );
+  if (plan) throw planError(plan, report);
   const message = `${refusal}: ${report.problems.length} problem(s)`;
   throw new JourneysError("unprocessable", "journey_invalid", message, report);
 }

@@ -35,6 +35,11 @@ export function storedDefinition(raw: unknown): JourneyDefinition {
   return migrated.value;
 }
 
+/** The definition a journey holds now (its trigger, start and steps), as core reads it. */
+export function definitionOf(journey: Pick<Journey, "trigger" | "start" | "nodes">): JourneyDefinition {
+  return { schemaVersion: 1, trigger: journey.trigger, start: journey.start, nodes: journey.nodes };
+}
+
 export function toJourney(row: JourneysTable): Journey {
   const definition = storedDefinition(row.definition);
   return {
@@ -57,11 +62,12 @@ export function toJourney(row: JourneysTable): Journey {
 /** A plan refusal as an HTTP-mapped error: no module → 403, over a limit → 402. */
 export function planError(
   problem: Pick<PlanProblem, "code" | "message"> & Partial<PlanProblem>,
+  details: unknown = { plan: problem.plan, limit: problem.limit, upgradeTo: problem.upgradeTo },
 ): JourneysError {
   return new JourneysError(
     problem.code === "plan_required" ? "forbidden" : "payment_required",
     problem.code,
     problem.message,
-    { plan: problem.plan, limit: problem.limit, upgradeTo: problem.upgradeTo },
+    details,
   );
 }

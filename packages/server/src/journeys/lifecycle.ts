@@ -1,11 +1,11 @@
-import { type ActivationReport, type JourneyDefinition, validateForActivation } from "@journeys/core";
+import { type ActivationReport, validateForActivation } from "@journeys/core";
 import { toClaimedDelivery } from "../dispatcher/delivery";
 import { appendTrail, trailEntry } from "../dispatcher/record";
 import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
 import { activationContext, assertActivatable } from "./activation";
-import type { Journey } from "./journey";
+import { definitionOf, type Journey } from "./journey";
 import { bumpJourneysVersion, getJourney, lockJourney, publishVersion } from "./service";
 
 /**
@@ -199,8 +199,4 @@ async function cancelQueuedDeliveries(db: Db, businessId: string, journeyId: str
     if (d.enrollmentId !== null)
       await appendTrail(db, businessId, d.enrollmentId, now, trailEntry(d, ARCHIVED, now));
   }
-}
-
-function definitionOf(journey: Journey): JourneyDefinition {
-  return { schemaVersion: 1, trigger: journey.trigger, start: journey.start, nodes: journey.nodes };
 }

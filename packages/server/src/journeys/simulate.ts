@@ -3,6 +3,7 @@ import { getBusiness } from "../accounts/businesses";
 import { toCustomer } from "../customers/customer";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
+import { definitionOf } from "./journey";
 import { unreceivableReason } from "./receivable";
 import { getJourney } from "./service";
 
@@ -23,12 +24,7 @@ export async function simulateJourney(
 ) {
   const journey = await getJourney(r, businessId, journeyId);
   const business = await getBusiness(r, businessId);
-  const definition = {
-    schemaVersion: 1 as const,
-    trigger: journey.trigger,
-    start: journey.start,
-    nodes: journey.nodes,
-  };
+  const definition = definitionOf(journey);
   const db = r.store.db;
   const now = r.clock.now();
   const trigger = journey.trigger;
