@@ -18,7 +18,9 @@ import { BusinessParams, businessErrors, businessSecurity, ErrorSchema } from ".
 
 const Rule = Type.Unknown({
   description:
-    "A Condition (all / any / not / attribute / event / subscribed / inSegment, see DESIGN §5), or null for a manual list.",
+    "A Condition (all / any / not / attribute / event / subscribed / inSegment, see DESIGN §5), or null for a manual list. " +
+    "Rules are kept in the form profiles are stored in: email values in lower case, phone values of eq / neq / in in E.164 " +
+    "(a value that is no international number is refused) and of contains / startsWith without spaces, dashes or brackets.",
 });
 const SegmentSchema = Type.Object({
   id: Type.String(),
