@@ -14,7 +14,11 @@ const smtpSetup = (port: number) => ({
 
 /** A server that greets and then never answers: a send to it stays in flight. */
 async function silentServer() {
-  const server = createServer((socket) => socket.write("220 silent.test ESMTP\r\n"));
+  const server = createServer((socket) => {
+    // The client is a thread that the test stops: its socket may be reset rather than closed.
+    socket.on("error", () => {});
+    socket.write("220 silent.test ESMTP\r\n");
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.address() as { port: number }).port,
