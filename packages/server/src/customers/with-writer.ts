@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../store/schema";
+import { unflushed } from "../store/sqlite/wal-sync";
 import type { Store } from "../store/store";
 import { batchedWriter } from "./batched-writer";
 import { kyselyWriter } from "./kysely-writer";
@@ -9,7 +10,9 @@ import type { CustomerWriter } from "./writer";
 /**
  * Runs `work` in one transaction with the business's CustomerWriter, and commits only if it
  * resolves. On SQLite it holds Kysely's single connection for the duration (so no other query
- * can slip into the transaction) and takes the write lock at BEGIN IMMEDIATE. On PostgreSQL,
+ * can slip into the transaction) and takes the write lock at BEGIN IMMEDIATE; it commits
+ * unflushed and resolves after `syncLog`, so it is durable without blocking the event loop
+ * for the fsync. On PostgreSQL,
  * where many processes write at once, it shares the business row (segment edits lock it) and
  * the writer locks each customer it reads, so writes to one customer take turns. `db` runs
  * other queries inside the same transaction (a query through `store.db` would wait for the
@@ -41,16 +44,22 @@ export async function withCustomerWriter<T>(
     });
   }
   const raw = store.raw;
-  return store.db.connection().execute(async (conn) => {
+  const result = await store.db.connection().execute(async (conn) => {
     await sql`select 1`.execute(conn); // the connection is now ours until this callback returns
-    raw.exec("begin immediate");
-    try {
-      const result = await work(sqliteWriter(raw, businessId), conn);
-      raw.exec("commit");
-      return result;
-    } catch (error) {
-      if (raw.inTransaction) raw.exec("rollback");
-      throw error;
-    }
+    return unflushed(raw, async () => {
+      raw.exec("begin immediate");
+      try {
+        const result = await work(sqliteWriter(raw, businessId), conn);
+        raw.exec("commit");
+        return result;
+      } catch (error) {
+        if (raw.inTransaction) raw.exec("rollback");
+        throw error;
+      }
+    });
   });
+  // Durable before it resolves, but the fsync runs off the event loop (and the connection is
+  // free for the next transaction meanwhile).
+  await store.syncLog();
+  return result;
 }

@@ -19,9 +19,9 @@ export async function claimDeliveries(
 ): Promise<ClaimedDelivery[]> {
   const now = r.clock.now();
   const lease = now + options.leaseMs;
-  const { db } = r.store;
+  const { store } = r;
   const rows =
-    r.store.dialect === "postgres"
+    store.dialect === "postgres"
       ? await sql<DeliveriesTable>`
           update deliveries d
           set status = 'sending', attempts = d.attempts + 1, lease_until = ${lease},
@@ -34,18 +34,23 @@ export async function claimDeliveries(
             for update skip locked
           ) due
           where d.business_id = due.business_id and d.id = due.id
-          returning d.*`.execute(db)
-      : await sql<DeliveriesTable>`
-          update deliveries
-          set status = 'sending', attempts = attempts + 1, lease_until = ${lease},
-              next_attempt_at = ${lease}, updated_at = ${now}
-          where rowid in (
-            select rowid from deliveries
-            where status in ('queued', 'sending') and next_attempt_at <= ${now}
-            order by next_attempt_at
-            limit ${options.limit}
-          )
-          returning *`.execute(db);
+          returning d.*`.execute(store.db)
+      : await store.unflushedTransaction((trx) =>
+          sql<DeliveriesTable>`
+            update deliveries
+            set status = 'sending', attempts = attempts + 1, lease_until = ${lease},
+                next_attempt_at = ${lease}, updated_at = ${now}
+            where rowid in (
+              select rowid from deliveries
+              where status in ('queued', 'sending') and next_attempt_at <= ${now}
+              order by next_attempt_at
+              limit ${options.limit}
+            )
+            returning *`.execute(trx),
+        );
+  // Nothing is sent before the claim — and the engine's unflushed steps that queued these
+  // deliveries — are on disk: a power cut cannot undo a delivery that went out.
+  if (store.dialect === "sqlite" && rows.rows.length > 0) await store.syncLog();
   return rows.rows.map(toClaimedDelivery);
 }
 

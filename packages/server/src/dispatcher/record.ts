@@ -56,6 +56,13 @@ function outcomeColumns(outcome: Outcome, now: number): OutcomeRecord["set"] {
   }
 }
 
+/**
+ * Outcomes commit unflushed (`Store.unflushedTransaction`): one a power cut undoes leaves its
+ * delivery `sending`, and after the lease it is sent again with the same Message-ID — as after
+ * a crash between the send and its record. A crash of the process alone loses none.
+ */
+const UNFLUSHED = { flushed: false };
+
 /** One record at a time, each as its own statements (SQLite, where a statement is a call). */
 async function recordOne(db: Kysely<Database>, { d, now, set, trail }: OutcomeRecord): Promise<boolean> {
   const result = await db
@@ -75,7 +82,7 @@ const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (db, records) => 
   const out: boolean[] = [];
   for (const record of records) out.push(await recordOne(db, record));
   return out;
-});
+}, UNFLUSHED);
 
 /** Another transaction appended to one of these trails meanwhile: the group is written again one by one. */
 class TrailRace extends Error {}
@@ -114,7 +121,7 @@ const recordTogether = groupCommit<OutcomeRecord, boolean>(async (db, records) =
     if (Number(inserted.numAffectedRows ?? 0n) < trails.length) throw new TrailRace();
   }
   return fenced;
-});
+}, UNFLUSHED);
 
 /** The trail entry of an outcome, worded for support ("why did (not) she get it?"). */
 export function trailEntry(d: ClaimedDelivery, outcome: Outcome, at: number): Record<string, unknown> {

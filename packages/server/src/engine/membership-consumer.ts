@@ -26,7 +26,8 @@ export async function consumeMemberships(
 ): Promise<number> {
   const definitions = options.definitions ?? new DefinitionCache();
   const postgres = r.store.dialect === "postgres";
-  return r.store.db.transaction().execute(async (trx) => {
+  // Unflushed, as the engine's batches (see `Store.unflushedTransaction`).
+  return r.store.unflushedTransaction(async (trx) => {
     // Every transaction below this id has ended. Read before this one takes an id of its own,
     // so rows committed just now are not held back behind it.
     const finishedBelow = postgres

@@ -50,7 +50,9 @@ export async function runDue(
   const lane = options.lane;
   if (lane && lane.of > 1 && r.store.dialect !== "postgres")
     throw new Error("lanes need PostgreSQL: SQLite has one writer");
-  return r.store.db.transaction().execute(async (trx) => {
+  // Unflushed: no one outside has been told of these steps; a delivery's claim, flushed,
+  // makes them durable before anything is sent.
+  return r.store.unflushedTransaction(async (trx) => {
     const work = await claimWork(trx, r.store.dialect === "postgres", now, options.limit, lane);
     const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0 };
     const byBusiness = new Map<string, Work[]>();

@@ -5,7 +5,7 @@ import type { Store } from "./store";
 /**
  * Group commit: items submitted while a transaction is committing wait and go into the next
  * one together — one commit (one fsync with `synchronous=FULL`, one round trip of BEGIN and
- * COMMIT on PostgreSQL) for many. `writeAll` writes a whole group in one transaction and
+ * COMMIT on PostgreSQL) for many; `flushed: false` commits with `Store.unflushedTransaction`. `writeAll` writes a whole group in one transaction and
  * answers each item in order; each caller resolves only after its own item is durable. If a
  * group fails, its items are written again one by one, so one failure cannot fail the others.
  *
@@ -18,6 +18,7 @@ import type { Store } from "./store";
  */
 export function groupCommit<I, R>(
   writeAll: (db: Kysely<Database>, items: I[]) => Promise<R[]>,
+  options: { flushed: boolean } = { flushed: true },
 ): (store: Store, item: I) => Promise<R> {
   const groups = new WeakMap<Store, Group<I, R>>();
   return (store, item) => {
@@ -34,7 +35,7 @@ export function groupCommit<I, R>(
         // another) share a commit: SQLite commits block the event loop, so without this they
         // would rarely overlap.
         g.committing = true;
-        setTimeout(() => void drain(store, g, writeAll), LINGER_MS);
+        setTimeout(() => void drain(store, g, writeAll, options.flushed), LINGER_MS);
       }
     });
   };
@@ -68,13 +69,16 @@ async function drain<I, R>(
   store: Store,
   g: Group<I, R>,
   writeAll: (db: Kysely<Database>, items: I[]) => Promise<R[]>,
+  flushed: boolean,
 ): Promise<void> {
+  const transaction = <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
+    flushed ? store.db.transaction().execute(work) : store.unflushedTransaction(work);
   g.committing = true;
   try {
     while (g.queue.length > 0) {
       const jobs = g.queue.splice(0, MAX_GROUP);
       try {
-        const results = await store.db.transaction().execute((trx) =>
+        const results = await transaction((trx) =>
           writeAll(
             trx,
             jobs.map((job) => job.item),
@@ -86,7 +90,7 @@ async function drain<I, R>(
       } catch {
         for (const job of jobs) {
           try {
-            job.resolve((await store.db.transaction().execute((trx) => writeAll(trx, [job.item])))[0]!);
+            job.resolve((await transaction((trx) => writeAll(trx, [job.item])))[0]!);
           } catch (error) {
             job.reject(error);
           }

@@ -102,6 +102,56 @@ for (const dialect of DIALECTS) {
       assert.equal(found, undefined);
     });
 
+    it("commits an unflushed transaction without a flush of its own, and every other one flushed", async () => {
+      // How this connection would commit now: SQLite's synchronous level, PostgreSQL's synchronous_commit.
+      const commitMode = async (db: typeof ctx.store.db) =>
+        dialect.name === "sqlite"
+          ? String((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]!.synchronous)
+          : (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0]!
+              .synchronous_commit;
+      const flushed = dialect.name === "sqlite" ? "2" : "on"; // FULL / on
+      const unflushed = dialect.name === "sqlite" ? "1" : "off"; // NORMAL / off
+      const insert = (db: typeof ctx.store.db, id: string) =>
+        db
+          .insertInto("businesses")
+          .values({ id, name: id, plan: "growth", settings: "{}", created_at: 1 })
+          .execute();
+
+      assert.equal(await commitMode(ctx.store.db), flushed);
+      // An ordinary transaction asked for meanwhile waits (SQLite) or runs beside it (PostgreSQL),
+      // and commits flushed either way.
+      let other: Promise<string> | undefined;
+      await ctx.store.unflushedTransaction(async (trx) => {
+        other = ctx.store.db.transaction().execute(async (t) => {
+          await insert(t, "bus_flushed");
+          return commitMode(t);
+        });
+        await insert(trx, "bus_unflushed");
+        assert.equal(await commitMode(trx), unflushed);
+      });
+      assert.equal(await other, flushed);
+      assert.equal(await commitMode(ctx.store.db), flushed);
+
+      await assert.rejects(
+        ctx.store.unflushedTransaction(async (trx) => {
+          await insert(trx, "bus_unflushed_rolled_back");
+          throw new Error("boom");
+        }),
+        /boom/,
+      );
+      assert.equal(await commitMode(ctx.store.db), flushed);
+      const ids = await ctx.store.db
+        .selectFrom("businesses")
+        .select("id")
+        .where("id", "in", ["bus_flushed", "bus_unflushed", "bus_unflushed_rolled_back"])
+        .orderBy("id")
+        .execute();
+      assert.deepEqual(
+        ids.map((row) => row.id),
+        ["bus_flushed", "bus_unflushed"],
+      );
+    });
+
     it("enforces foreign keys from tenant tables to businesses", async () => {
       await assert.rejects(
         ctx.store.db

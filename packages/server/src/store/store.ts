@@ -21,6 +21,13 @@ export type Store = SqliteStore | PostgresStore;
 export interface SqliteStore extends StoreBase {
   readonly dialect: "sqlite";
   readonly raw: SQLite.Database;
+  /**
+   * Resolves once every commit made before the call is on disk, by an fsync of the
+   * write-ahead log off the event loop (see `sqlite/wal-sync.ts`). The hot paths that must be
+   * durable before they answer (ingestion, a delivery's claim before its send) commit
+   * unflushed and then wait for this, so the fsync does not stall everything else.
+   */
+  syncLog(): Promise<void>;
 }
 
 export interface PostgresStore extends StoreBase {
@@ -38,6 +45,15 @@ interface StoreBase {
    * It sees committed data only.
    */
   readonly reader: Kysely<Database>;
+  /**
+   * A write transaction whose commit is not flushed to disk on its own — for the engine's and
+   * the dispatcher's internal steps, which nobody outside the process has been told of yet
+   * (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`). It survives a crash of
+   * this process (kill -9) as any commit does; a power cut may undo it, but only together with
+   * every commit after it: the next flushed commit (an ingestion answer, a delivery's claim
+   * before its send) makes it durable, in commit order. Everything else commits flushed.
+   */
+  unflushedTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Where the data lives, safe to log (no password). */
   readonly location: string;
   /** Resolves when the database answers a trivial query; rejects otherwise. */

@@ -40,6 +40,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     reader: db,
     pool,
     location: redactUrl(options.url),
+    unflushedTransaction(work) {
+      return db.transaction().execute(async (trx) => {
+        await sql`set local synchronous_commit = off`.execute(trx);
+        return work(trx);
+      });
+    },
     async ping() {
       await sql`select 1`.execute(db);
     },

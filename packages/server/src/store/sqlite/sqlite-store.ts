@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, sql } from "kysely";
 import { migrateToLatest } from "../migrate";
 import type { Database } from "../schema";
 import type { SqliteStore } from "../store";
+import { unflushed, WalSync } from "./wal-sync";
 
 export interface SqliteStoreOptions {
   /** Path of the database file; ":memory:" for a throwaway store. */
@@ -34,6 +35,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   // often, and a larger WAL copies each of them back once per checkpoint, not once per few commits.
   raw.pragma("wal_autocheckpoint = 10000");
   const db = kyselyOver(raw);
+  const wal = new WalSync(options.file);
   if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, "sqlite");
   const readerRaw = options.file === ":memory:" ? null : openReaderConnection(options.file);
   const reader = readerRaw ? kyselyOver(readerRaw) : db;
@@ -43,10 +45,19 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     reader,
     raw,
     location: options.file,
+    unflushedTransaction(work) {
+      // The connection is held for the whole transaction (SQLite has one write connection),
+      // so no other transaction commits under the relaxed setting.
+      return db
+        .connection()
+        .execute((connection) => unflushed(raw, () => connection.transaction().execute(work)));
+    },
+    syncLog: () => wal.sync(),
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
+      await wal.close();
       if (reader !== db) await reader.destroy();
       await db.destroy();
       // Kysely closes a connection only if it ever used it: close the handles ourselves.
