@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, sql } from "kysely";
 import { migrateToLatest } from "../migrate";
 import type { Database } from "../schema";
 import type { SqliteStore } from "../store";
+import { CheckpointThread } from "./checkpoint-thread";
 import { unflushed, WalSync } from "./wal-sync";
 
 export interface SqliteStoreOptions {
@@ -31,13 +32,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   raw.pragma("cache_size = -65536");
   raw.pragma("mmap_size = 268435456");
   raw.pragma("temp_store = memory");
-  // Checkpoint the WAL every ~40 MiB instead of 4 MiB: ingestion rewrites the same index pages
-  // often, and a larger WAL copies each of them back once per checkpoint, not once per few commits.
+  // Checkpoints run on a thread of their own (CheckpointThread). The writer checkpoints only as
+  // the backstop, when the log reaches ~40 MiB.
   raw.pragma("wal_autocheckpoint = 10000");
   const db = kyselyOver(raw);
   const wal = new WalSync(options.file);
   if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, "sqlite");
   const readerRaw = options.file === ":memory:" ? null : openReaderConnection(options.file);
+  const checkpoints = options.file === ":memory:" ? null : new CheckpointThread(options.file);
   const reader = readerRaw ? kyselyOver(readerRaw) : db;
   return {
     dialect: "sqlite",
@@ -57,6 +59,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       await sql`select 1`.execute(db);
     },
     async close() {
+      await checkpoints?.stop();
       await wal.close();
       if (reader !== db) await reader.destroy();
       await db.destroy();
