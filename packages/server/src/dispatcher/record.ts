@@ -1,3 +1,4 @@
+import type SQLite from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { Resources } from "../resources";
 import { groupCommit } from "../store/group-write";
@@ -63,7 +64,7 @@ function outcomeColumns(outcome: Outcome, now: number): OutcomeRecord["set"] {
  */
 const UNFLUSHED = { flushed: false };
 
-/** One record at a time, each as its own statements (SQLite, where a statement is a call). */
+/** One record on its own (PostgreSQL, a group of one). */
 async function recordOne(db: Kysely<Database>, { d, now, set, trail }: OutcomeRecord): Promise<boolean> {
   const result = await db
     .updateTable("deliveries")
@@ -78,11 +79,57 @@ async function recordOne(db: Kysely<Database>, { d, now, set, trail }: OutcomeRe
   return true;
 }
 
-const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (db, records) => {
-  const out: boolean[] = [];
-  for (const record of records) out.push(await recordOne(db, record));
-  return out;
+/**
+ * SQLite: the group's records through statements prepared once per connection (as the engine's
+ * flush), on the group's transaction — the one writer, so no other transaction can take a
+ * trail's next seq meanwhile.
+ */
+const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (_db, records, store) => {
+  if (store.dialect !== "sqlite") throw new Error("recordInTurn is the SQLite path");
+  let st = recordStatements.get(store.raw);
+  if (!st) {
+    st = prepareRecords(store.raw);
+    recordStatements.set(store.raw, st);
+  }
+  return records.map(({ d, now, set, trail }) => {
+    const updated = st.update.run(
+      set.status,
+      set.message_id ?? null,
+      set.sent_at ?? null,
+      set.next_attempt_at ?? null,
+      set.detail,
+      now,
+      d.businessId,
+      d.id,
+      d.attempt,
+    );
+    if (updated.changes !== 1) return false;
+    if (d.enrollmentId && trail) {
+      const seq = Number(st.lastSeq.get(d.businessId, d.enrollmentId)) + 1;
+      st.trail.run(d.businessId, d.enrollmentId, seq, now, writeJson(trail));
+    }
+    return true;
+  });
 }, UNFLUSHED);
+
+function prepareRecords(raw: SQLite.Database) {
+  return {
+    // Fenced on the attempt; a column the outcome does not set keeps its value.
+    update: raw.prepare(
+      "update deliveries set status = ?, message_id = coalesce(?, message_id), sent_at = coalesce(?, sent_at), next_attempt_at = coalesce(?, next_attempt_at), detail = ?, lease_until = null, updated_at = ? where business_id = ? and id = ? and attempts = ? and status = 'sending'",
+    ),
+    lastSeq: raw
+      .prepare(
+        "select coalesce(max(seq), 0) from enrollment_trail where business_id = ? and enrollment_id = ?",
+      )
+      .pluck(),
+    trail: raw.prepare(
+      "insert into enrollment_trail (business_id, enrollment_id, seq, at, entry) values (?, ?, ?, ?, ?)",
+    ),
+  };
+}
+
+const recordStatements = new WeakMap<SQLite.Database, ReturnType<typeof prepareRecords>>();
 
 /** Another transaction appended to one of these trails meanwhile: the group is written again one by one. */
 class TrailRace extends Error {}

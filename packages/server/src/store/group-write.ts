@@ -5,9 +5,11 @@ import type { Store } from "./store";
 /**
  * Group commit: items submitted while a transaction is committing wait and go into the next
  * one together — one commit (one fsync with `synchronous=FULL`, one round trip of BEGIN and
- * COMMIT on PostgreSQL) for many; `flushed: false` commits with `Store.unflushedTransaction`. `writeAll` writes a whole group in one transaction and
- * answers each item in order; each caller resolves only after its own item is durable. If a
- * group fails, its items are written again one by one, so one failure cannot fail the others.
+ * COMMIT on PostgreSQL) for many. `writeAll` writes a whole group in one transaction (on the
+ * store it is given, for hot paths with prepared statements) and answers each item in order;
+ * each caller resolves only after its own item is committed — durable, unless the group commits
+ * with `flushed: false` (`Store.unflushedTransaction`). If a group fails, its items are written
+ * again one by one, so one failure cannot fail the others.
  *
  * States: idle → lingering (2 ms; items queue) → committing (new items queue) → idle when the
  * queue is empty.
@@ -17,7 +19,7 @@ import type { Store } from "./store";
  *   await record(store, row);
  */
 export function groupCommit<I, R>(
-  writeAll: (db: Kysely<Database>, items: I[]) => Promise<R[]>,
+  writeAll: (db: Kysely<Database>, items: I[], store: Store) => Promise<R[]>,
   options: { flushed: boolean } = { flushed: true },
 ): (store: Store, item: I) => Promise<R> {
   const groups = new WeakMap<Store, Group<I, R>>();
@@ -68,7 +70,7 @@ interface Group<I, R> {
 async function drain<I, R>(
   store: Store,
   g: Group<I, R>,
-  writeAll: (db: Kysely<Database>, items: I[]) => Promise<R[]>,
+  writeAll: (db: Kysely<Database>, items: I[], store: Store) => Promise<R[]>,
   flushed: boolean,
 ): Promise<void> {
   const transaction = <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
@@ -82,6 +84,7 @@ async function drain<I, R>(
           writeAll(
             trx,
             jobs.map((job) => job.item),
+            store,
           ),
         );
         jobs.forEach((job, i) => {
@@ -90,7 +93,7 @@ async function drain<I, R>(
       } catch {
         for (const job of jobs) {
           try {
-            job.resolve((await transaction((trx) => writeAll(trx, [job.item])))[0]!);
+            job.resolve((await transaction((trx) => writeAll(trx, [job.item], store)))[0]!);
           } catch (error) {
             job.reject(error);
           }
