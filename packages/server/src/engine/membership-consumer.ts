@@ -26,6 +26,9 @@ export async function consumeMemberships(
 ): Promise<number> {
   const definitions = options.definitions ?? new DefinitionCache();
   const postgres = r.store.dialect === "postgres";
+  // SQLite: most rounds find the log read to its end — say so without a write transaction.
+  // A row committed just after this look signals the engine, which looks again.
+  if (!postgres && !(await hasUnreadMemberships(r.store.db, false))) return 0;
   // Unflushed, as the engine's batches (see `Store.unflushedTransaction`).
   return r.store.unflushedTransaction(async (trx) => {
     // Every transaction below this id has ended. Read before this one takes an id of its own,

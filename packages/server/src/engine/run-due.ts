@@ -50,6 +50,9 @@ export async function runDue(
   const lane = options.lane;
   if (lane && lane.of > 1 && r.store.dialect !== "postgres")
     throw new Error("lanes need PostgreSQL: SQLite has one writer");
+  // SQLite: a round with nothing due (the last of every settle) opens no write transaction.
+  if (r.store.dialect === "sqlite" && !(await anythingDue(r.store.db, now)))
+    return { processed: 0, nodes: 0, queued: 0 };
   // Unflushed: no one outside has been told of these steps; a delivery's claim, flushed,
   // makes them durable before anything is sent.
   return r.store.unflushedTransaction(async (trx) => {
@@ -68,6 +71,16 @@ export async function runDue(
     }
     return result;
   });
+}
+
+async function anythingDue(db: Resources["store"]["db"], now: number): Promise<boolean> {
+  const row = await db
+    .selectFrom("engine_work")
+    .select("id")
+    .where("run_at", "<=", now)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /**
