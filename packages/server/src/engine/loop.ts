@@ -3,7 +3,7 @@ import { countEngineWork } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
 import { DefinitionCache } from "./definitions";
 import { consumeMemberships, hasUnreadMemberships } from "./membership-consumer";
-import { type RunDueResult, runDue } from "./run-due";
+import { type RunDueResult, runDue, workDue } from "./run-due";
 import { listenForWork, notifyWork } from "./signals";
 
 /** Sends due outbox deliveries; the dispatcher provides it. Returns how many it handled. */
@@ -181,13 +181,7 @@ export async function settleFully(
 async function nothingDue(r: Resources): Promise<boolean> {
   const now = r.clock.now();
   const db = r.store.db;
-  const work = await db
-    .selectFrom("engine_work")
-    .select("id")
-    .where("run_at", "<=", now)
-    .limit(1)
-    .executeTakeFirst();
-  if (work) return false;
+  if (await workDue(db, now)) return false;
   const delivery = await db
     .selectFrom("deliveries")
     .select("id")

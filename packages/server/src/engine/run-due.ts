@@ -51,7 +51,7 @@ export async function runDue(
   if (lane && lane.of > 1 && r.store.dialect !== "postgres")
     throw new Error("lanes need PostgreSQL: SQLite has one writer");
   // SQLite: a round with nothing due (the last of every settle) opens no write transaction.
-  if (r.store.dialect === "sqlite" && !(await anythingDue(r.store.db, now)))
+  if (r.store.dialect === "sqlite" && !(await workDue(r.store.db, now)))
     return { processed: 0, nodes: 0, queued: 0 };
   // Unflushed: no one outside has been told of these steps; a delivery's claim, flushed,
   // makes them durable before anything is sent.
@@ -73,7 +73,8 @@ export async function runDue(
   });
 }
 
-async function anythingDue(db: Resources["store"]["db"], now: number): Promise<boolean> {
+/** Whether any work item is due at `now` (read without a transaction). */
+export async function workDue(db: Resources["store"]["db"], now: number): Promise<boolean> {
   const row = await db
     .selectFrom("engine_work")
     .select("id")
