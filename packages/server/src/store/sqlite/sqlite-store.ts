@@ -18,7 +18,9 @@ export interface SqliteStoreOptions {
 /**
  * The embedded default: one SQLite file, one writer, zero set-up.
  * WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
- * across a power cut, which "answer only after a durable write" needs.
+ * across a power cut, which "answer only after a durable write" needs. The hot paths commit
+ * unflushed instead and, where they answer or send, wait for `syncLog` (see
+ * `Store.unflushedTransaction`, `wal-sync.ts`); checkpoints run on `CheckpointThread`.
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   if (options.file !== ":memory:") mkdirSync(dirname(options.file), { recursive: true });
