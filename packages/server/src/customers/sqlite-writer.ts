@@ -1,5 +1,6 @@
 import type SQLite from "better-sqlite3";
 import type { CustomersTable } from "../store/schema";
+import { preparedOnce } from "../store/sqlite/prepared";
 import { toCustomer } from "./customer";
 import { customerRow } from "./kysely-writer";
 import type { CustomerDataTable, CustomerWriter } from "./writer";
@@ -60,7 +61,7 @@ function prepare(raw: SQLite.Database) {
   };
 }
 
-const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
+const prepared = preparedOnce(prepare);
 const counting = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
 const purges = new WeakMap<SQLite.Database, Map<CustomerDataTable, SQLite.Statement>>();
 /** A bound below every timestamp: the window of an "ever" count. */
@@ -113,12 +114,7 @@ function purgeStatement(raw: SQLite.Database, table: CustomerDataTable): SQLite.
 }
 
 export function sqliteWriter(raw: SQLite.Database, businessId: string): CustomerWriter {
-  let q = prepared.get(raw);
-  if (!q) {
-    q = prepare(raw);
-    prepared.set(raw, q);
-  }
-  const st = q;
+  const st = prepared(raw);
   const row = (r: unknown) => (r ? toCustomer(r as CustomersTable) : null);
   return {
     businessId,

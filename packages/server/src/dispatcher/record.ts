@@ -1,9 +1,9 @@
-import type SQLite from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { Resources } from "../resources";
 import { groupCommit } from "../store/group-write";
 import { writeJson } from "../store/json";
 import type { Database } from "../store/schema";
+import { preparedOnce } from "../store/sqlite/prepared";
 import type { ClaimedDelivery, Outcome } from "./delivery";
 
 /**
@@ -86,11 +86,7 @@ async function recordOne(db: Kysely<Database>, { d, now, set, trail }: OutcomeRe
  */
 const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (_db, records, store) => {
   if (store.dialect !== "sqlite") throw new Error("recordInTurn is the SQLite path");
-  let st = recordStatements.get(store.raw);
-  if (!st) {
-    st = prepareRecords(store.raw);
-    recordStatements.set(store.raw, st);
-  }
+  const st = recordStatements(store.raw);
   return records.map(({ d, now, set, trail }) => {
     const updated = st.update.run(
       set.status,
@@ -112,24 +108,18 @@ const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (_db, records, st
   });
 }, UNFLUSHED);
 
-function prepareRecords(raw: SQLite.Database) {
-  return {
-    // Fenced on the attempt; a column the outcome does not set keeps its value.
-    update: raw.prepare(
-      "update deliveries set status = ?, message_id = coalesce(?, message_id), sent_at = coalesce(?, sent_at), next_attempt_at = coalesce(?, next_attempt_at), detail = ?, lease_until = null, updated_at = ? where business_id = ? and id = ? and attempts = ? and status = 'sending'",
-    ),
-    lastSeq: raw
-      .prepare(
-        "select coalesce(max(seq), 0) from enrollment_trail where business_id = ? and enrollment_id = ?",
-      )
-      .pluck(),
-    trail: raw.prepare(
-      "insert into enrollment_trail (business_id, enrollment_id, seq, at, entry) values (?, ?, ?, ?, ?)",
-    ),
-  };
-}
-
-const recordStatements = new WeakMap<SQLite.Database, ReturnType<typeof prepareRecords>>();
+const recordStatements = preparedOnce((raw) => ({
+  // Fenced on the attempt; a column the outcome does not set keeps its value.
+  update: raw.prepare(
+    "update deliveries set status = ?, message_id = coalesce(?, message_id), sent_at = coalesce(?, sent_at), next_attempt_at = coalesce(?, next_attempt_at), detail = ?, lease_until = null, updated_at = ? where business_id = ? and id = ? and attempts = ? and status = 'sending'",
+  ),
+  lastSeq: raw
+    .prepare("select coalesce(max(seq), 0) from enrollment_trail where business_id = ? and enrollment_id = ?")
+    .pluck(),
+  trail: raw.prepare(
+    "insert into enrollment_trail (business_id, enrollment_id, seq, at, entry) values (?, ?, ?, ?, ?)",
+  ),
+}));
 
 /** Another transaction appended to one of these trails meanwhile: the group is written again one by one. */
 class TrailRace extends Error {}

@@ -1,5 +1,6 @@
 import type SQLite from "better-sqlite3";
 import type { DeliveriesTable, EngineWorkTable, EnrollmentsTable } from "../store/schema";
+import { preparedOnce } from "../store/sqlite/prepared";
 
 /**
  * The embedded hot path of `BatchWrites.flush`: the same writes through statements prepared
@@ -33,7 +34,7 @@ interface TrailRow {
   entry: string;
 }
 
-const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
+const prepared = preparedOnce(prepare);
 
 export function sqliteFlush(
   db: SQLite.Database,
@@ -45,11 +46,7 @@ export function sqliteFlush(
   },
   done: readonly number[],
 ): number {
-  let st = prepared.get(db);
-  if (!st) {
-    st = prepare(db);
-    prepared.set(db, st);
-  }
+  const st = prepared(db);
   for (const e of writes.enrollments) {
     st.enrollment.run(
       e.business_id,

@@ -2,6 +2,7 @@ import type { BuiltInAttribute, CustomerFacts } from "@journeys/core";
 import type SQLite from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
+import { preparedOnce } from "../store/sqlite/prepared";
 import { BUILT_IN_COLUMNS, countRowsOf, type MembershipScan, readCounts, type ScannedCustomer } from "./scan";
 import { prefilterSql } from "./sqlite-prefilter";
 
@@ -43,15 +44,10 @@ const PAGE = 10_000;
 /** Built-in attributes and their columns. */
 const BUILT_IN = Object.entries(BUILT_IN_COLUMNS) as [BuiltInAttribute, string][];
 
-const prepared = new WeakMap<SQLite.Database, ReturnType<typeof prepare>>();
+const prepared = preparedOnce(prepare);
 
 export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessId: string): MembershipScan {
-  let q = prepared.get(raw);
-  if (!q) {
-    q = prepare(raw);
-    prepared.set(raw, q);
-  }
-  const st = q;
+  const st = prepared(raw);
   const cached = (sql: string) => {
     let statement = st.bySql.get(sql);
     if (!statement) {
