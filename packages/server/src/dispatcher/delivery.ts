@@ -9,6 +9,9 @@ import type { DeliveriesTable } from "../store/schema";
  *     ▲                  │
  *     └── retry later ───┘   (and a lease that expires puts `sending` back up for claiming)
  *
+ * A delivery the engine hands straight to its process's dispatcher (`engine/hand-off.ts`) is
+ * written `sending` already, as if claimed: attempt 1, leased.
+ *
  * `attempt` is the fence: the value of `attempts` this claim set. Whoever re-claims the row
  * after the lease expired bumps it, and from then on every write of the older attempt —
  * recording a result, renewing the lease before the send — matches no row.

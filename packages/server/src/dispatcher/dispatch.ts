@@ -4,7 +4,7 @@ import { claimDeliveries } from "./claim";
 import { type DeliveryResult, deliver } from "./deliver";
 import type { ClaimedDelivery } from "./delivery";
 import { batchLookups } from "./lookups";
-import { type DispatchOptions, resolveOptions } from "./options";
+import { type DispatchOptions, type ResolvedOptions, resolveOptions } from "./options";
 
 /** What one `dispatchDue` pass did. `lost`: deliveries another worker took over meanwhile. */
 export interface DispatchReport {
@@ -28,6 +28,26 @@ export interface DispatchReport {
 export async function dispatchDue(r: Resources, options: DispatchOptions): Promise<DispatchReport> {
   const resolved = resolveOptions(options);
   const batch = await claimDeliveries(r, { limit: resolved.batchSize, leaseMs: resolved.leaseMs });
+  return deliverAll(r, batch, resolved);
+}
+
+/**
+ * Takes deliveries the engine handed over (claimed for this process when it wrote them, see
+ * `engine/hand-off.ts`) to their outcome, as `dispatchDue` does a claimed batch.
+ */
+export async function dispatchHanded(
+  r: Resources,
+  batch: ClaimedDelivery[],
+  options: DispatchOptions,
+): Promise<DispatchReport> {
+  // On SQLite the engine committed them unflushed: on disk before anything is sent, as a
+  // claim makes sure (on PostgreSQL the engine committed that batch flushed).
+  if (r.store.dialect === "sqlite") await r.store.syncLog();
+  return deliverAll(r, batch, resolveOptions(options));
+}
+
+/** Each delivery of a claimed batch to its outcome, up to `concurrency` at a time. */
+async function deliverAll(r: Resources, batch: ClaimedDelivery[], resolved: ResolvedOptions) {
   const report: DispatchReport = {
     claimed: batch.length,
     sent: 0,

@@ -104,8 +104,12 @@ export class BatchWrites {
   readonly deliveries: DeliveriesTable[] = [];
   readonly wakes: Omit<EngineWorkTable, "id">[] = [];
 
-  /** Writes everything in the batch's transaction, through each dialect's fast path. */
-  async flush(db: Db, store: Store, businessId: string, done: number[]): Promise<number> {
+  /**
+   * Writes everything in the batch's transaction, through each dialect's fast path. Resolves to
+   * the deliveries inserted: one whose delivery key is already in the outbox (a batch run
+   * again after a crash) inserts nothing.
+   */
+  async flush(db: Db, store: Store, businessId: string, done: number[]): Promise<DeliveriesTable[]> {
     const writes = {
       enrollments: [...this.enrollments.values()],
       trail: this.trail,

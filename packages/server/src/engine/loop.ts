@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { countEngineWork } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
 import { DefinitionCache } from "./definitions";
+import type { DeliveryHandOff } from "./hand-off";
 import { consumeMemberships, hasUnreadMemberships } from "./membership-consumer";
 import { type RunDueResult, runDue, workDue } from "./run-due";
 import { listenForWork, notifyWork } from "./signals";
@@ -17,8 +18,10 @@ export interface EngineOptions {
   /** Longest sleep between polls when nothing signals. */
   idleMs?: number;
   dispatch?: Dispatch;
-  /** Told when a round wrote new outbox deliveries (the worker wakes its dispatcher). */
+  /** Told when a round queued deliveries it did not hand off (the worker wakes its dispatcher to claim them). */
   onQueued?: () => void;
+  /** The worker's dispatcher, which takes new deliveries straight from the engine (`hand-off.ts`). */
+  handOff?: DeliveryHandOff;
   /**
    * Asked after every round: true ends `settle` there, though work may still be due. Each
    * round's batches have committed by then, and what is left stays queued for the next worker,
@@ -49,11 +52,12 @@ export async function settle(
   for (;;) {
     report.rounds++;
     const memberships = await consumeMemberships(r, { limit: 1_000, definitions });
-    const { processed, queued } = await runDueLanes(r, definitions, {
+    const { processed, queued, handedOff } = await runDueLanes(r, definitions, {
       limit: options.batchSize ?? 1_000,
       lanes: options.lanes ?? defaultLanes(r),
+      handOff: options.handOff,
     });
-    if (queued > 0) options.onQueued?.();
+    if (queued > handedOff) options.onQueued?.();
     const deliveries = options.dispatch ? await options.dispatch(r) : 0;
     report.memberships += memberships;
     report.steps += processed;
@@ -79,13 +83,13 @@ export function defaultLanes(r: Resources): number {
 export async function runDueLanes(
   r: Resources,
   definitions: DefinitionCache,
-  options: { limit: number; lanes: number },
+  options: { limit: number; lanes: number; handOff?: DeliveryHandOff },
 ): Promise<RunDueResult & { transactions: number }> {
   const of = Math.max(1, options.lanes);
   const lanes = Array.from({ length: of }, (_, index) =>
-    runDue(r, definitions, { limit: options.limit, lane: { index, of } }),
+    runDue(r, definitions, { limit: options.limit, lane: { index, of }, handOff: options.handOff }),
   );
-  const total = { processed: 0, nodes: 0, queued: 0, transactions: 0 };
+  const total = { processed: 0, nodes: 0, queued: 0, handedOff: 0, transactions: 0 };
   let failure: { error: unknown } | undefined;
   for (const lane of await Promise.allSettled(lanes)) {
     if (lane.status === "rejected") {
@@ -96,6 +100,7 @@ export async function runDueLanes(
     total.processed += lane.value.processed;
     total.nodes += lane.value.nodes;
     total.queued += lane.value.queued;
+    total.handedOff += lane.value.handedOff;
   }
   // The lanes that committed count, even when another one failed.
   countEngineWork(r, total);

@@ -17,7 +17,7 @@ export async function postgresFlush(
     wakes: Omit<EngineWorkTable, "id">[];
   },
   done: readonly number[],
-): Promise<number> {
+): Promise<DeliveriesTable[]> {
   const col = <T, K extends keyof T>(rows: T[], key: K) => rows.map((row) => row[key] as unknown);
   const e = writes.enrollments;
   if (e.length > 0) {
@@ -37,18 +37,21 @@ export async function postgresFlush(
       db,
     );
   }
-  let queued = 0;
+  let queued: DeliveriesTable[] = [];
   const d = writes.deliveries;
   if (d.length > 0) {
-    const result =
-      await sql`insert into deliveries (business_id, id, delivery_key, enrollment_id, journey_id, node_id, customer_id, channel, template_id, context, status, attempts, next_attempt_at, lease_until, message_id, detail, created_at, updated_at, sent_at)
+    const result = await sql<{
+      id: string;
+    }>`insert into deliveries (business_id, id, delivery_key, enrollment_id, journey_id, node_id, customer_id, channel, template_id, context, status, attempts, next_attempt_at, lease_until, message_id, detail, created_at, updated_at, sent_at)
       select * from unnest(${col(d, "business_id")}::text[], ${col(d, "id")}::text[], ${col(d, "delivery_key")}::text[], ${col(d, "enrollment_id")}::text[],
         ${col(d, "journey_id")}::text[], ${col(d, "node_id")}::text[], ${col(d, "customer_id")}::text[], ${col(d, "channel")}::text[], ${col(d, "template_id")}::text[],
         ${col(d, "context").map(text)}::jsonb[], ${col(d, "status")}::text[], ${col(d, "attempts")}::integer[], ${col(d, "next_attempt_at")}::bigint[],
         ${col(d, "lease_until")}::bigint[], ${col(d, "message_id")}::text[], ${col(d, "detail").map(text)}::jsonb[], ${col(d, "created_at")}::bigint[],
         ${col(d, "updated_at")}::bigint[], ${col(d, "sent_at")}::bigint[])
-      on conflict (business_id, delivery_key) do nothing`.execute(db);
-    queued = Number(result.numAffectedRows ?? 0n);
+      on conflict (business_id, delivery_key) do nothing
+      returning id`.execute(db);
+    const inserted = new Set(result.rows.map((row) => row.id));
+    queued = inserted.size === d.length ? d : d.filter((row) => inserted.has(row.id));
   }
   const w = writes.wakes;
   if (w.length > 0) {

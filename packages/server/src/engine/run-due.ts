@@ -8,9 +8,10 @@ import {
 import { sql } from "kysely";
 import type { Resources } from "../resources";
 import { jsonText, writeJson } from "../store/json";
-import type { EnrollmentsTable } from "../store/schema";
+import type { DeliveriesTable, EnrollmentsTable } from "../store/schema";
 import { BatchWrites, enrollmentRow, fromRow, loadBatch, loadMemberships, type Work } from "./batch";
 import type { DefinitionCache } from "./definitions";
+import type { DeliveryHandOff } from "./hand-off";
 
 export { fromRow } from "./batch";
 
@@ -28,8 +29,19 @@ export interface RunDueResult {
   processed: number;
   /** Journey nodes executed by those calls (message, delay, split). */
   nodes: number;
-  /** Deliveries written to the outbox. */
+  /** Deliveries written to the outbox (handed off or not). */
   queued: number;
+  /** Of those, handed straight to this process's dispatcher (see `hand-off.ts`). */
+  handedOff: number;
+}
+
+/**
+ * How many of a batch's new deliveries are written claimed for the dispatcher's hand-off, and
+ * until when they are leased; `left` counts down as they are written.
+ */
+interface Claims {
+  left: number;
+  leaseUntil: number;
 }
 
 /**
@@ -44,7 +56,7 @@ export interface RunDueResult {
 export async function runDue(
   r: Resources,
   definitions: DefinitionCache,
-  options: { limit: number; now?: number; lane?: Lane },
+  options: { limit: number; now?: number; lane?: Lane; handOff?: DeliveryHandOff },
 ): Promise<RunDueResult> {
   const now = options.now ?? r.clock.now();
   const lane = options.lane;
@@ -52,12 +64,21 @@ export async function runDue(
     throw new Error("lanes need PostgreSQL: SQLite has one writer");
   // SQLite: a round with nothing due (the last of every settle) opens no write transaction.
   if (r.store.dialect === "sqlite" && !(await workDue(r.store.db, now)))
-    return { processed: 0, nodes: 0, queued: 0 };
+    return { processed: 0, nodes: 0, queued: 0, handedOff: 0 };
+  const handOff = options.handOff;
+  const claims: Claims = { left: handOff?.room() ?? 0, leaseUntil: now + (handOff?.leaseMs ?? 0) };
+  const handed: DeliveriesTable[] = [];
   // Unflushed: no one outside has been told of these steps; a delivery's claim, flushed,
-  // makes them durable before anything is sent.
-  return r.store.unflushedTransaction(async (trx) => {
+  // makes them durable before anything is sent. Deliveries handed off skip the claim, so on
+  // PostgreSQL a batch that may hand some off commits flushed (SQLite's dispatcher syncs the
+  // log before sending them instead: a flushed commit would fsync on the event loop).
+  const transaction =
+    claims.left > 0 && r.store.dialect === "postgres"
+      ? <T>(work: (trx: Resources["store"]["db"]) => Promise<T>) => r.store.db.transaction().execute(work)
+      : <T>(work: (trx: Resources["store"]["db"]) => Promise<T>) => r.store.unflushedTransaction(work);
+  const result = await transaction(async (trx) => {
     const work = await claimWork(trx, r.store.dialect === "postgres", now, options.limit, lane);
-    const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0 };
+    const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0, handedOff: 0 };
     const byBusiness = new Map<string, Work[]>();
     for (const item of work) {
       const items = byBusiness.get(item.business_id);
@@ -65,12 +86,16 @@ export async function runDue(
       else byBusiness.set(item.business_id, [item]);
     }
     for (const [businessId, items] of byBusiness) {
-      const { nodes, queued } = await runBusiness(r, trx, definitions, businessId, items, now);
+      const { nodes, queued } = await runBusiness(r, trx, definitions, businessId, items, now, claims);
       result.nodes += nodes;
-      result.queued += queued;
+      result.queued += queued.length;
+      for (const row of queued) if (row.status === "sending") handed.push(row);
     }
     return result;
   });
+  // Committed: only now may the dispatcher send them.
+  if (handOff && handed.length > 0) handOff.take(handed);
+  return { ...result, handedOff: handed.length };
 }
 
 /** Whether any work item is due at `now` (read without a transaction). */
@@ -125,6 +150,7 @@ async function runBusiness(
   businessId: string,
   items: Work[],
   now: number,
+  claims: Claims,
 ) {
   const postgres = r.store.dialect === "postgres";
   const loaded = await loadBatch(db, businessId, items, postgres);
@@ -211,6 +237,8 @@ async function runBusiness(
     for (const command of result.commands) {
       if (command.type === "trail") entries.push(command.entry);
       else if (command.type === "send") {
+        const claimed = claims.left > 0;
+        if (claimed) claims.left--;
         writes.deliveries.push({
           business_id: businessId,
           id: r.newId("dlv"),
@@ -222,10 +250,11 @@ async function runBusiness(
           channel: command.channel,
           template_id: command.templateId,
           context: `{"event":${jsonText(row.trigger_event) ?? "null"}}`,
-          status: "queued",
-          attempts: 0,
-          next_attempt_at: now,
-          lease_until: null,
+          // Claimed for the hand-off as a claim would: attempt 1, leased; else queued, due now.
+          status: claimed ? "sending" : "queued",
+          attempts: claimed ? 1 : 0,
+          next_attempt_at: claimed ? claims.leaseUntil : now,
+          lease_until: claimed ? claims.leaseUntil : null,
           message_id: null,
           detail: null,
           created_at: now,

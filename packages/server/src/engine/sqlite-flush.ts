@@ -45,7 +45,7 @@ export function sqliteFlush(
     wakes: Iterable<Omit<EngineWorkTable, "id">>;
   },
   done: readonly number[],
-): number {
+): DeliveriesTable[] {
   const st = prepared(db);
   for (const e of writes.enrollments) {
     st.enrollment.run(
@@ -66,9 +66,9 @@ export function sqliteFlush(
     );
   }
   for (const t of writes.trail) st.trail.run(t.business_id, t.enrollment_id, t.seq, t.at, t.entry);
-  let queued = 0;
+  const queued: DeliveriesTable[] = [];
   for (const d of writes.deliveries) {
-    queued += st.delivery.run(
+    const { changes } = st.delivery.run(
       d.business_id,
       d.id,
       d.delivery_key,
@@ -88,7 +88,8 @@ export function sqliteFlush(
       d.created_at,
       d.updated_at,
       d.sent_at,
-    ).changes;
+    );
+    if (changes === 1) queued.push(d);
   }
   for (const w of writes.wakes) {
     st.wake.run(

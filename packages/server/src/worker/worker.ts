@@ -40,8 +40,12 @@ export async function startWorker(
   const dispatcher = startDispatcher(r, { providers, publicUrl: options.publicUrl }, (error) =>
     log.error({ err: error }, "dispatch failed"),
   );
-  // New outbox rows wake the dispatcher at once instead of at its next poll.
-  const engine = await startEngine(r, log.child({ part: "engine" }), { onQueued: () => dispatcher.wake() });
+  // New deliveries go straight to this process's dispatcher while it has room; the rest are
+  // queued in the outbox, and wake it at once instead of at its next poll.
+  const engine = await startEngine(r, log.child({ part: "engine" }), {
+    onQueued: () => dispatcher.wake(),
+    handOff: dispatcher.handOff,
+  });
   let stopping = false;
   let inFlight: Promise<void> = Promise.resolve();
   let busy = false;
@@ -73,7 +77,8 @@ export async function startWorker(
     async stop() {
       stopping = true;
       clearInterval(timer);
-      await Promise.all([inFlight, engine.stop(), dispatcher.stop()]);
+      // The engine first: its last batches may still hand deliveries to the dispatcher.
+      await Promise.all([inFlight, engine.stop().then(() => dispatcher.stop())]);
       if (ownsProviders) await providers.close();
       log.info("worker stopped");
     },
