@@ -6,40 +6,29 @@ import { startTestSmtpServer, type TestSmtpServer } from "../channels/test-smtp-
 import { ManualClock } from "../clock";
 import { createCustomer } from "../customers/edit";
 import type { Resources } from "../resources";
-import { writeJson } from "../store/json";
 import type { DeliveriesTable } from "../store/schema";
 import { createTemplate } from "../templates/templates";
 import { DIALECTS } from "../testing/dialects";
 import { useApp } from "../testing/use-app";
 import { InHand } from "./in-hand";
 import { startDispatcher } from "./loop";
-import { deliveryRow } from "./testing";
+import { claimedDeliveryRow, deliveryRow } from "./testing";
 
 const T0 = Date.UTC(2030, 0, 1);
 const LEASE = 60_000;
 
 describe("deliveries in hand", () => {
-  const row = (id: string): DeliveriesTable => ({
-    business_id: "bus_1",
-    id,
-    delivery_key: `enr_1:${id}`,
-    enrollment_id: "enr_1",
-    journey_id: "jrn_1",
-    node_id: id,
-    customer_id: "cus_1",
-    channel: "email",
-    template_id: "tpl_1",
-    context: writeJson({ event: { n: 1 } }),
-    status: "sending",
-    attempts: 1,
-    next_attempt_at: T0 + LEASE,
-    lease_until: T0 + LEASE,
-    message_id: null,
-    detail: null,
-    created_at: T0,
-    updated_at: T0,
-    sent_at: null,
-  });
+  const row = (id: string) =>
+    claimedDeliveryRow({
+      businessId: "bus_1",
+      id,
+      deliveryKey: `enr_1:${id}`,
+      customerId: "cus_1",
+      templateId: "tpl_1",
+      at: T0,
+      leaseUntil: T0 + LEASE,
+      event: { n: 1 },
+    });
 
   it("has room up to its limit, gives deliveries out oldest first, and none once closed", () => {
     let takes = 0;
@@ -120,27 +109,15 @@ for (const dialect of DIALECTS) {
 
     /** A delivery written as the engine writes one it hands over: claimed, leased for a minute. */
     const claimedDelivery = async (id: string): Promise<DeliveriesTable> => {
-      const row: DeliveriesTable = {
-        business_id: ctx.alpha.businessId,
+      const row = claimedDeliveryRow({
+        businessId: ctx.alpha.businessId,
         id,
-        delivery_key: `enr_${id}:hi`,
-        enrollment_id: null,
-        journey_id: null,
-        node_id: "hi",
-        customer_id: t.customerId,
-        channel: "email",
-        template_id: templateId,
-        context: writeJson({ event: null }),
-        status: "sending",
-        attempts: 1,
-        next_attempt_at: T0 + LEASE,
-        lease_until: T0 + LEASE,
-        message_id: null,
-        detail: null,
-        created_at: T0,
-        updated_at: T0,
-        sent_at: null,
-      };
+        deliveryKey: `enr_${id}:hi`,
+        customerId: t.customerId,
+        templateId,
+        at: T0,
+        leaseUntil: T0 + LEASE,
+      });
       await t.r.store.db.insertInto("deliveries").values(row).execute();
       return row;
     };

@@ -10,6 +10,7 @@
 import type { Channel } from "@journeys/core";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
+import type { DeliveriesTable } from "../store/schema";
 
 let n = 0;
 
@@ -54,6 +55,45 @@ export async function queueDelivery(
     })
     .execute();
   return { id, enrollmentId };
+}
+
+/**
+ * A delivery row as the engine writes one it hands over (`engine/hand-off.ts`): claimed —
+ * `sending`, attempt 1 — and leased until `leaseUntil`. Not inserted.
+ */
+export function claimedDeliveryRow(d: {
+  businessId: string;
+  id: string;
+  deliveryKey: string;
+  customerId: string;
+  templateId: string;
+  journeyId?: string | null;
+  enrollmentId?: string | null;
+  at: number;
+  leaseUntil: number;
+  event?: Record<string, unknown> | null;
+}): DeliveriesTable {
+  return {
+    business_id: d.businessId,
+    id: d.id,
+    delivery_key: d.deliveryKey,
+    enrollment_id: d.enrollmentId ?? null,
+    journey_id: d.journeyId ?? null,
+    node_id: "hi",
+    customer_id: d.customerId,
+    channel: "email",
+    template_id: d.templateId,
+    context: writeJson({ event: d.event ?? null }),
+    status: "sending",
+    attempts: 1,
+    next_attempt_at: d.leaseUntil,
+    lease_until: d.leaseUntil,
+    message_id: null,
+    detail: null,
+    created_at: d.at,
+    updated_at: d.at,
+    sent_at: null,
+  };
 }
 
 export async function deliveryRow(r: Resources, businessId: string, id: string) {

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { ManualClock } from "../clock";
-import { writeJson } from "../store/json";
+import { claimedDeliveryRow } from "../dispatcher/testing";
 import type { DeliveriesTable } from "../store/schema";
+import { insertEmailCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
-import { activeEmailJourney } from "../testing/email-journey";
+import { activeEmailJourney, queueEntries } from "../testing/email-journey";
 import { useStore } from "../testing/use-store";
 import { BatchWrites } from "./batch";
 import { DefinitionCache } from "./definitions";
@@ -38,7 +39,7 @@ for (const dialect of DIALECTS) {
     beforeEach(async () => {
       if (dialect.skip) return;
       const r = ctx.resources;
-      const db = ctx.store.db;
+      const _db = ctx.store.db;
       ({ businessId: t.businessId } = await createBusinessWithOwner(r, {
         name: `Hand-off ${++n}`,
         plan: "enterprise",
@@ -46,40 +47,8 @@ for (const dialect of DIALECTS) {
       }));
       t.journeyId = await activeEmailJourney(r, t.businessId, { type: "event", event: "Signed Up" }, T0);
       const customers = [1, 2, 3].map((i) => `cus_h${n}_${i}`);
-      await db
-        .insertInto("customers")
-        .values(
-          customers.map((id) => ({
-            business_id: t.businessId,
-            id,
-            user_id: id,
-            email: `${id}@example.com`,
-            phone: null,
-            timezone: null,
-            locale: null,
-            attributes: writeJson({}),
-            subscriptions: writeJson({ channels: { email: "subscribed" } }),
-            addresses: writeJson({}),
-            created_at: T0,
-            updated_at: T0,
-          })),
-        )
-        .execute();
-      await db
-        .insertInto("engine_work")
-        .values(
-          customers.map((customerId) => ({
-            business_id: t.businessId,
-            kind: "enter",
-            journey_id: t.journeyId,
-            customer_id: customerId,
-            enrollment_id: null,
-            run_at: T0,
-            payload: null,
-            created_at: T0,
-          })),
-        )
-        .execute();
+      await insertEmailCustomers(ctx.store, t.businessId, customers, T0);
+      await queueEntries(ctx.store, t.businessId, t.journeyId, customers, T0);
     });
 
     const deliveries = () =>
@@ -132,27 +101,18 @@ for (const dialect of DIALECTS) {
 
     it("hands over only deliveries it inserted: one whose key is already in the outbox stays with its owner", async () => {
       const db = ctx.store.db;
-      const row = (id: string, key: string): DeliveriesTable => ({
-        business_id: t.businessId,
-        id,
-        delivery_key: key,
-        enrollment_id: `enr_${key}`,
-        journey_id: t.journeyId,
-        node_id: "hi",
-        customer_id: `cus_h${n}_1`,
-        channel: "email",
-        template_id: "tpl_hi",
-        context: writeJson({ event: null }),
-        status: "sending",
-        attempts: 1,
-        next_attempt_at: T0 + LEASE,
-        lease_until: T0 + LEASE,
-        message_id: null,
-        detail: null,
-        created_at: T0,
-        updated_at: T0,
-        sent_at: null,
-      });
+      const row = (id: string, key: string) =>
+        claimedDeliveryRow({
+          businessId: t.businessId,
+          id,
+          deliveryKey: key,
+          customerId: `cus_h${n}_1`,
+          templateId: "tpl_hi",
+          journeyId: t.journeyId,
+          enrollmentId: `enr_${key}`,
+          at: T0,
+          leaseUntil: T0 + LEASE,
+        });
       // A batch run again after a crash: its first delivery is in the outbox already, held by
       // whichever worker claimed it since.
       const inserted = await ctx.store.unflushedTransaction(async (trx) => {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { ManualClock } from "../clock";
-import { writeJson } from "../store/json";
+import { insertEmailCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
-import { activeEmailJourney } from "../testing/email-journey";
+import { activeEmailJourney, queueEntries } from "../testing/email-journey";
 import { useStore } from "../testing/use-store";
 import { DefinitionCache } from "./definitions";
 import { runDueLanes } from "./loop";
@@ -27,45 +27,13 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
       });
       const db = ctx.store.db;
       const customers = Array.from({ length: CUSTOMERS }, (_, i) => `cus_lane${i}`);
-      await db
-        .insertInto("customers")
-        .values(
-          customers.map((id) => ({
-            business_id: businessId,
-            id,
-            user_id: id,
-            email: `${id}@example.com`,
-            phone: null,
-            timezone: null,
-            locale: null,
-            attributes: writeJson({}),
-            subscriptions: writeJson({ channels: { email: "subscribed" } }),
-            addresses: writeJson({}),
-            created_at: T0,
-            updated_at: T0,
-          })),
-        )
-        .execute();
+      await insertEmailCustomers(ctx.store, businessId, customers, T0);
       const journeyId = await activeEmailJourney(r, businessId, { type: "event", event: "Signed Up" }, T0);
       // The event fired four times for every customer. Claimed in id order without lanes of
       // their own, each batch of 10 would hold one entry of every customer, and four lanes
       // would enroll each customer four times at once (the unique enrollment refuses three).
       for (let copy = 0; copy < LANES; copy++) {
-        await db
-          .insertInto("engine_work")
-          .values(
-            customers.map((customerId) => ({
-              business_id: businessId,
-              kind: "enter",
-              journey_id: journeyId,
-              customer_id: customerId,
-              enrollment_id: null,
-              run_at: T0,
-              payload: null,
-              created_at: T0,
-            })),
-          )
-          .execute();
+        await queueEntries(ctx.store, businessId, journeyId, customers, T0);
       }
 
       const definitions = new DefinitionCache();

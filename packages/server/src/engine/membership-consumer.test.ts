@@ -9,6 +9,7 @@ import type { Resources } from "../resources";
 import { changeListMembers } from "../segments/manual-lists";
 import { createSegment } from "../segments/segments";
 import { readJson, writeJson } from "../store/json";
+import { insertEmailCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
 import { activeEmailJourney } from "../testing/email-journey";
 import { useStore } from "../testing/use-store";
@@ -116,25 +117,7 @@ async function setUp(r: Resources) {
   });
   const segA = (await createSegment(r, businessId, { name: "A", rule: null })).id;
   const segB = (await createSegment(r, businessId, { name: "B", rule: null })).id;
-  await r.store.db
-    .insertInto("customers")
-    .values(
-      ["cus_one", "cus_two", "cus_three"].map((id) => ({
-        business_id: businessId,
-        id,
-        user_id: id,
-        email: `${id}@example.com`,
-        phone: null,
-        timezone: null,
-        locale: null,
-        attributes: writeJson({}),
-        subscriptions: writeJson({ channels: { email: "subscribed" } }),
-        addresses: writeJson({}),
-        created_at: T0,
-        updated_at: T0,
-      })),
-    )
-    .execute();
+  await insertEmailCustomers(r.store, businessId, ["cus_one", "cus_two", "cus_three"], T0);
   await r.store.db
     .insertInto("templates")
     .values({

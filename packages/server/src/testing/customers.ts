@@ -28,3 +28,36 @@ export async function fillCustomers(store: Store, businessId: string, count: num
     )
     .execute();
 }
+
+/**
+ * Inserts customers with these ids (also their `user_id`), each with an email address and
+ * subscribed to email, straight into the store.
+ *
+ * @example await insertEmailCustomers(ctx.store, businessId, ["cus_a", "cus_b"], T0);
+ */
+export async function insertEmailCustomers(
+  store: Store,
+  businessId: string,
+  ids: string[],
+  at: number,
+): Promise<void> {
+  await store.db
+    .insertInto("customers")
+    .values(
+      ids.map((id) => ({
+        business_id: businessId,
+        id,
+        user_id: id,
+        email: `${id}@example.com`,
+        phone: null,
+        timezone: null,
+        locale: null,
+        attributes: "{}",
+        subscriptions: JSON.stringify({ channels: { email: "subscribed" } }),
+        addresses: "{}",
+        created_at: at,
+        updated_at: at,
+      })),
+    )
+    .execute();
+}

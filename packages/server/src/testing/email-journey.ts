@@ -48,3 +48,33 @@ export async function activeEmailJourney(
   await activateJourney(r, businessId, journey.id);
   return journey.id;
 }
+
+/**
+ * Queues an `enter` work item into `journeyId` for each customer, due at `at`, as a trigger
+ * would.
+ *
+ * @example await queueEntries(r.store, businessId, journeyId, ["cus_a"], T0);
+ */
+export async function queueEntries(
+  store: Resources["store"],
+  businessId: string,
+  journeyId: string,
+  customerIds: string[],
+  at: number,
+): Promise<void> {
+  await store.db
+    .insertInto("engine_work")
+    .values(
+      customerIds.map((customerId) => ({
+        business_id: businessId,
+        kind: "enter",
+        journey_id: journeyId,
+        customer_id: customerId,
+        enrollment_id: null,
+        run_at: at,
+        payload: null,
+        created_at: at,
+      })),
+    )
+    .execute();
+}
