@@ -14,6 +14,7 @@ import { buildOpsApp } from "../ops/ops-server";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { openStore } from "../store/open-store";
+import { storeWarnings } from "../store/warnings";
 import { startWorker } from "../worker/worker";
 
 export type Role = "api" | "worker";
@@ -70,6 +71,7 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
   );
   // Once running: a process that could not start has said why, in one line, already.
   for (const warning of config.warnings) log.warn(warning);
+  for (const warning of await storeWarnings(store)) log.warn(warning);
   // After start-up, so answering /healthz does not wait for the thread's modules to load.
   if (worker) senders.warm();
 
