@@ -51,7 +51,7 @@ export async function postgresFlush(
       on conflict (business_id, delivery_key) do nothing
       returning id`.execute(db);
     const inserted = new Set(result.rows.map((row) => row.id));
-    queued = inserted.size === d.length ? d : d.filter((row) => inserted.has(row.id));
+    queued = d.filter((row) => inserted.has(row.id));
   }
   const w = writes.wakes;
   if (w.length > 0) {

@@ -9,6 +9,7 @@ import { sql } from "kysely";
 import type { Resources } from "../resources";
 import { jsonText, writeJson } from "../store/json";
 import type { DeliveriesTable, EnrollmentsTable } from "../store/schema";
+import { writeTransaction } from "../store/transaction";
 import { BatchWrites, enrollmentRow, fromRow, loadBatch, loadMemberships, type Work } from "./batch";
 import type { DefinitionCache } from "./definitions";
 import type { DeliveryHandOff } from "./hand-off";
@@ -72,11 +73,8 @@ export async function runDue(
   // makes them durable before anything is sent. Deliveries handed off skip the claim, so on
   // PostgreSQL a batch that may hand some off commits flushed (SQLite's dispatcher syncs the
   // log before sending them instead: a flushed commit would fsync on the event loop).
-  const transaction =
-    claims.left > 0 && r.store.dialect === "postgres"
-      ? <T>(work: (trx: Resources["store"]["db"]) => Promise<T>) => r.store.db.transaction().execute(work)
-      : <T>(work: (trx: Resources["store"]["db"]) => Promise<T>) => r.store.unflushedTransaction(work);
-  const result = await transaction(async (trx) => {
+  const flushed = claims.left > 0 && r.store.dialect === "postgres";
+  const result = await writeTransaction(r.store, { flushed }, async (trx) => {
     const work = await claimWork(trx, r.store.dialect === "postgres", now, options.limit, lane);
     const result: RunDueResult = { processed: work.length, nodes: 0, queued: 0, handedOff: 0 };
     const byBusiness = new Map<string, Work[]>();

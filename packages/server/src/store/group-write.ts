@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "./schema";
 import type { Store } from "./store";
+import { writeTransaction } from "./transaction";
 
 /**
  * Group commit: items submitted while a transaction is committing wait and go into the next
@@ -74,7 +75,7 @@ async function drain<I, R>(
   flushed: boolean,
 ): Promise<void> {
   const transaction = <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
-    flushed ? store.db.transaction().execute(work) : store.unflushedTransaction(work);
+    writeTransaction(store, { flushed }, work);
   g.committing = true;
   try {
     while (g.queue.length > 0) {

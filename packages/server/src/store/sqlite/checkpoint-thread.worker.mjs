@@ -23,6 +23,5 @@ parentPort.on("message", (message) => {
   if (message !== "stop") return;
   clearInterval(timer);
   db.close();
-  parentPort.postMessage("stopped");
   parentPort.close();
 });
