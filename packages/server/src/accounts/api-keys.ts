@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { JourneysError, notFound } from "../errors";
 import { randomBase32 } from "../ids";
 import type { Resources } from "../resources";
+import { keyCacheOf } from "./key-cache";
 
 /**
  * Secret keys (`sk_…`) authenticate the management API as a Bearer token; write keys (`wk_…`)
@@ -96,6 +97,7 @@ export async function revokeApiKey(r: Resources, businessId: string, keyId: stri
       .where("id", "=", keyId)
       .execute();
   }
+  keyCacheOf(r.store).forget(keyId);
   const after = await r.store.db
     .selectFrom("api_keys")
     .selectAll()
@@ -115,24 +117,38 @@ export async function authenticateKey(
   kind: ApiKeyKind,
 ): Promise<{ businessId: string; keyId: string } | null> {
   if (keyKind(key) !== kind) return null;
-  // Through the reader: on the embedded store a key check would otherwise wait behind whole
-  // ingestion transactions for the one write connection.
-  const row = await r.store.reader
-    .selectFrom("api_keys")
-    .select(["business_id", "id", "revoked_at", "last_used_at"])
-    .where("key_hash", "=", hashKey(key))
-    .executeTakeFirst();
-  if (!row || row.revoked_at !== null) return null;
+  const hash = hashKey(key);
+  const cache = keyCacheOf(r.store);
+  let known = cache.get(hash);
+  if (!known) {
+    // Through the reader: on the embedded store a key check would otherwise wait behind whole
+    // ingestion transactions for the one write connection.
+    const row = await r.store.reader
+      .selectFrom("api_keys")
+      .select(["business_id", "id", "revoked_at", "last_used_at"])
+      .where("key_hash", "=", hash)
+      .executeTakeFirst();
+    if (!row) return null;
+    known = {
+      businessId: row.business_id,
+      keyId: row.id,
+      revoked: row.revoked_at !== null,
+      lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+    };
+    cache.set(hash, known);
+  }
+  if (known.revoked) return null;
   const now = r.clock.now();
-  if (row.last_used_at === null || now - Number(row.last_used_at) >= TOUCH_EVERY_MS) {
+  if (known.lastUsedAt === null || now - known.lastUsedAt >= TOUCH_EVERY_MS) {
+    known.lastUsedAt = now;
     await r.store.db
       .updateTable("api_keys")
       .set({ last_used_at: now })
-      .where("business_id", "=", row.business_id)
-      .where("id", "=", row.id)
+      .where("business_id", "=", known.businessId)
+      .where("id", "=", known.keyId)
       .execute();
   }
-  return { businessId: row.business_id, keyId: row.id };
+  return { businessId: known.businessId, keyId: known.keyId };
 }
 
 export function assertKeyKind(kind: string): ApiKeyKind {
