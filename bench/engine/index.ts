@@ -89,6 +89,7 @@ const bench: Benchmark = async ({ quick, full, log }) => {
       notes: [
         `${customers} customers, ${figures.calls} calls, ${figures.nodes} nodes, batches of ${BATCH}; deliveries written to the outbox, not sent`,
         "event → SMTP: percentiles over the measured seconds after the warm-up; the warm-up's own p99 is reported as the cold start",
+        `event → SMTP p99 ms of each second, warm-up first: sqlite ${e2e.secondsP99.join(", ")}${pgE2e ? `; postgres ${pgE2e.secondsP99.join(", ")}` : ""}`,
       ],
     };
   } finally {
