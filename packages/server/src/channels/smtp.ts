@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
-import nodemailer, { type Transporter } from "nodemailer";
+import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
 import type { ProviderDefinition, SetupProblem } from "./definition";
+import { asciiDomain, composeEmail, type Mailbox } from "./mime";
 import type { ChannelProvider, EmailMessage, SendFailure, SendOptions, SendResult } from "./provider";
 
 /**
@@ -38,6 +40,14 @@ export function senderAddress(from: string): string | null {
   const named = NAMED_ADDRESS.exec(from);
   const address = (named ? named[3]! : from).trim();
   return ADDRESS.test(address) ? address : null;
+}
+
+/** The name and address of a `from` value (an address, or a name and an address in angle brackets). */
+function mailboxOf(from: string): Mailbox {
+  const named = NAMED_ADDRESS.exec(from);
+  if (!named) return { address: from.trim() };
+  const name = (named[1] ?? named[2] ?? "").trim();
+  return name ? { name, address: named[3]!.trim() } : { address: named[3]!.trim() };
 }
 
 export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
@@ -162,6 +172,14 @@ function coalesceWrites(socket: Socket): void {
   } as Socket["write"];
 }
 
+/**
+ * The random part of this process's MIME boundaries, drawn once; a counter makes each
+ * message's own. A boundary only has to be absent from the parts it separates, which encoded
+ * text cannot contain by chance.
+ */
+const BOUNDARY_STEM = `=_${randomBytes(8).toString("hex")}_`;
+let boundaries = 0;
+
 /** Connections an SMTP pool opens unless the set-up says `maxConnections`. */
 export const SMTP_CONNECTIONS = 5;
 
@@ -171,8 +189,10 @@ export class SmtpProvider implements ChannelProvider<"email"> {
   readonly name = "smtp";
   readonly #transport: Transporter;
   readonly #domain: string;
+  readonly #from: Mailbox;
 
   constructor(readonly config: SmtpConfig) {
+    this.#from = mailboxOf(config.from);
     this.#domain = senderAddress(config.from)?.split("@")[1] ?? "journeys.invalid";
     this.#transport = nodemailer.createTransport({
       pool: true,
@@ -205,15 +225,25 @@ export class SmtpProvider implements ChannelProvider<"email"> {
   async send(message: EmailMessage, options: SendOptions): Promise<SendResult> {
     const messageId = this.messageId(options.idempotencyKey);
     try {
-      await this.#transport.sendMail({
-        from: this.config.from,
+      const raw = composeEmail({
+        from: this.#from,
         to: message.to,
         subject: message.subject,
         html: message.html,
         text: message.text,
         headers: message.headers,
         messageId,
+        date: new Date(),
+        boundary: `${BOUNDARY_STEM}${(boundaries++).toString(36)}`,
       });
+      await this.#transport.sendMail({
+        envelope: { from: asciiDomain(this.#from.address), to: [asciiDomain(message.to)] },
+        raw,
+        // Given, so nodemailer neither makes up a Message-ID nor a boundary for the raw message
+        // (random draws it would not use); `baseBoundary` is read though its types omit it.
+        messageId,
+        baseBoundary: BOUNDARY_STEM,
+      } as SendMailOptions);
       return { ok: true, providerMessageId: messageId };
     } catch (error) {
       return classifySmtpError(error);
