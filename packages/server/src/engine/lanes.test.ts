@@ -7,7 +7,7 @@ import { DIALECTS } from "../testing/dialects";
 import { activeEmailJourney, queueEntries } from "../testing/email-journey";
 import { useStore } from "../testing/use-store";
 import { DefinitionCache } from "./definitions";
-import { runDueLanes } from "./loop";
+import { runDueLanes, settle } from "./loop";
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const CUSTOMERS = 10;
@@ -56,6 +56,33 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
         .where("journey_id", "=", journeyId)
         .execute();
       assert.equal(deliveries.length, CUSTOMERS);
+    });
+
+    it("settles a trickle in one transaction a round, and a backlog in every lane", async () => {
+      const r = ctx.resources;
+      const { businessId } = await createBusinessWithOwner(r, {
+        name: "Adaptive lanes",
+        plan: "enterprise",
+        ownerEmail: "adaptive@example.com",
+      });
+      const journeyId = await activeEmailJourney(r, businessId, { type: "event", event: "Signed Up" }, T0);
+      const options = { batchSize: LIMIT, lanes: LANES };
+      const definitions = new DefinitionCache();
+
+      const trickle = Array.from({ length: LIMIT / 2 }, (_, i) => `cus_trickle${i}`);
+      await insertEmailCustomers(ctx.store, businessId, trickle, T0);
+      await queueEntries(ctx.store, businessId, journeyId, trickle, T0);
+      const few = await settle(r, definitions, options);
+      assert.equal(few.steps, trickle.length);
+      assert.equal(few.transactions, 1, "a few items: one lane");
+
+      const backlog = Array.from({ length: LIMIT * LANES }, (_, i) => `cus_backlog${i}`);
+      await insertEmailCustomers(ctx.store, businessId, backlog, T0);
+      await queueEntries(ctx.store, businessId, journeyId, backlog, T0);
+      const many = await settle(r, definitions, options);
+      assert.equal(many.steps, backlog.length);
+      // One lane takes a full batch, then every lane at once: more transactions than busy rounds.
+      assert.ok(many.transactions > many.rounds - 1, JSON.stringify(many));
     });
   });
 }

@@ -34,6 +34,8 @@ export interface SettleReport {
   rounds: number;
   memberships: number;
   steps: number;
+  /** Transactions of due work that stepped something (one per busy lane per round). */
+  transactions: number;
   deliveries: number;
 }
 
@@ -48,19 +50,26 @@ export async function settle(
   definitions: DefinitionCache,
   options: EngineOptions = {},
 ): Promise<SettleReport> {
-  const report: SettleReport = { rounds: 0, memberships: 0, steps: 0, deliveries: 0 };
+  const report: SettleReport = { rounds: 0, memberships: 0, steps: 0, transactions: 0, deliveries: 0 };
+  const limit = options.batchSize ?? 1_000;
+  const maxLanes = options.lanes ?? defaultLanes(r);
+  // One lane until a round takes a full batch: what trickles in (a live server's events) is
+  // then one transaction a round, not four with a few items each; a backlog gets every lane.
+  let lanes = 1;
   for (;;) {
     report.rounds++;
     const memberships = await consumeMemberships(r, { limit: 1_000, definitions });
-    const { processed, queued, handedOff } = await runDueLanes(r, definitions, {
-      limit: options.batchSize ?? 1_000,
-      lanes: options.lanes ?? defaultLanes(r),
+    const { processed, queued, handedOff, transactions, full } = await runDueLanes(r, definitions, {
+      limit,
+      lanes,
       handOff: options.handOff,
     });
+    lanes = full ? maxLanes : 1;
     if (queued > handedOff) options.onQueued?.();
     const deliveries = options.dispatch ? await options.dispatch(r) : 0;
     report.memberships += memberships;
     report.steps += processed;
+    report.transactions += transactions;
     report.deliveries += deliveries;
     if (memberships + processed + deliveries === 0 || options.shouldStop?.()) return report;
   }
@@ -84,12 +93,12 @@ export async function runDueLanes(
   r: Resources,
   definitions: DefinitionCache,
   options: { limit: number; lanes: number; handOff?: DeliveryHandOff },
-): Promise<RunDueResult & { transactions: number }> {
+): Promise<RunDueResult & { transactions: number; full: boolean }> {
   const of = Math.max(1, options.lanes);
   const lanes = Array.from({ length: of }, (_, index) =>
     runDue(r, definitions, { limit: options.limit, lane: { index, of }, handOff: options.handOff }),
   );
-  const total = { processed: 0, nodes: 0, queued: 0, handedOff: 0, transactions: 0 };
+  const total = { processed: 0, nodes: 0, queued: 0, handedOff: 0, transactions: 0, full: false };
   let failure: { error: unknown } | undefined;
   for (const lane of await Promise.allSettled(lanes)) {
     if (lane.status === "rejected") {
@@ -102,6 +111,8 @@ export async function runDueLanes(
     total.queued += lane.value.queued;
     total.handedOff += lane.value.handedOff;
   }
+  // A batch's worth or more: a backlog, worth every lane next round.
+  total.full = total.processed >= options.limit;
   // The lanes that committed count, even when another one failed.
   countEngineWork(r, total);
   if (failure) throw failure.error;
@@ -169,12 +180,13 @@ export async function settleFully(
   options: EngineOptions & { timeoutMs?: number } = {},
 ): Promise<SettleReport> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  const total: SettleReport = { rounds: 0, memberships: 0, steps: 0, deliveries: 0 };
+  const total: SettleReport = { rounds: 0, memberships: 0, steps: 0, transactions: 0, deliveries: 0 };
   for (;;) {
     const report = await settle(r, definitions, options);
     total.rounds += report.rounds;
     total.memberships += report.memberships;
     total.steps += report.steps;
+    total.transactions += report.transactions;
     total.deliveries += report.deliveries;
     if (await nothingDue(r)) return total;
     if (Date.now() > deadline)
