@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Logger } from "pino";
 import { countEngineWork } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
@@ -199,15 +200,12 @@ async function nothingDue(r: Resources): Promise<boolean> {
   const now = r.clock.now();
   const db = r.store.db;
   if (await workDue(db, now)) return false;
+  // Due or in flight; `status in (…)` repeats the claim index's predicate, so SQLite uses it.
   const delivery = await db
     .selectFrom("deliveries")
     .select("id")
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("status", "=", "queued"), eb("next_attempt_at", "<=", now)]),
-        eb("status", "=", "sending"),
-      ]),
-    )
+    .where(sql<boolean>`status in ('queued', 'sending')`)
+    .where((eb) => eb.or([eb("status", "=", "sending"), eb("next_attempt_at", "<=", now)]))
     .limit(1)
     .executeTakeFirst();
   if (delivery) return false;

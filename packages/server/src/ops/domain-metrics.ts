@@ -118,7 +118,8 @@ const dueWork = (now: number): Count =>
   sql`select count(*) as n from (select 1 from engine_work where run_at <= ${now} limit ${GAUGE_CAP}) as due`;
 
 const queuedDeliveries = (): Count =>
-  sql`select count(*) as n from (select 1 from deliveries where status = 'queued' limit ${GAUGE_CAP}) as queued`;
+  // `status in (…)` repeats the claim index's predicate, so SQLite walks that index.
+  sql`select count(*) as n from (select 1 from deliveries where status in ('queued', 'sending') and status = 'queued' limit ${GAUGE_CAP}) as queued`;
 
 /**
  * Adds the queue gauges to `registry`, read through `r` (its store and clock) at every scrape.
@@ -147,7 +148,7 @@ export function registerQueueGauges(registry: Registry, r: Resources): void {
 
 /**
  * Runs a capped count on the store's reader (on SQLite it does not wait behind a write
- * transaction); both counts walk an index (engine_work_due, deliveries_due). A store that does
+ * transaction); both counts walk an index (engine_work_due, deliveries_claimable). A store that does
  * not answer gives NaN — "unknown" — rather than failing the whole scrape or claiming an empty
  * queue.
  */

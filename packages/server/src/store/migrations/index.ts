@@ -7,6 +7,7 @@ import * as m0004 from "./0004_installation_secrets";
 import * as m0005 from "./0005_clustered_hits_and_members";
 import * as m0006 from "./0006_import_progress";
 import * as m0007 from "./0007_membership_log_commit_order";
+import * as m0008 from "./0008_claimable_deliveries";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -23,4 +24,5 @@ export const MIGRATIONS: ReadonlyArray<{
   { name: "0005_clustered_hits_and_members", up: m0005.up },
   { name: "0006_import_progress", up: m0006.up },
   { name: "0007_membership_log_commit_order", up: m0007.up },
+  { name: "0008_claimable_deliveries", up: m0008.up },
 ];
