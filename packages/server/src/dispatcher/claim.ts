@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Resources } from "../resources";
+import { CLAIMABLE } from "../store/claimable";
 import { groupWrite } from "../store/group-write";
 import type { DeliveriesTable } from "../store/schema";
 import { type ClaimedDelivery, toClaimedDelivery } from "./delivery";
@@ -28,7 +29,7 @@ export async function claimDeliveries(
               next_attempt_at = ${lease}, updated_at = ${now}
           from (
             select business_id, id from deliveries
-            where status in ('queued', 'sending') and next_attempt_at <= ${now}
+            where ${CLAIMABLE} and next_attempt_at <= ${now}
             order by next_attempt_at
             limit ${options.limit}
             for update skip locked
@@ -42,7 +43,7 @@ export async function claimDeliveries(
                 next_attempt_at = ${lease}, updated_at = ${now}
             where rowid in (
               select rowid from deliveries
-              where status in ('queued', 'sending') and next_attempt_at <= ${now}
+              where ${CLAIMABLE} and next_attempt_at <= ${now}
               order by next_attempt_at
               limit ${options.limit}
             )

@@ -1,7 +1,7 @@
-import { sql } from "kysely";
 import type { Logger } from "pino";
 import { countEngineWork } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
+import { CLAIMABLE } from "../store/claimable";
 import { DefinitionCache } from "./definitions";
 import type { DeliveryHandOff } from "./hand-off";
 import { consumeMemberships, hasUnreadMemberships } from "./membership-consumer";
@@ -200,11 +200,11 @@ async function nothingDue(r: Resources): Promise<boolean> {
   const now = r.clock.now();
   const db = r.store.db;
   if (await workDue(db, now)) return false;
-  // Due or in flight; `status in (…)` repeats the claim index's predicate, so SQLite uses it.
+  // Due or in flight, with the claim index's predicate so SQLite uses that index.
   const delivery = await db
     .selectFrom("deliveries")
     .select("id")
-    .where(sql<boolean>`status in ('queued', 'sending')`)
+    .where(CLAIMABLE)
     .where((eb) => eb.or([eb("status", "=", "sending"), eb("next_attempt_at", "<=", now)]))
     .limit(1)
     .executeTakeFirst();

@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from "kysely";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Resources } from "../resources";
+import { CLAIMABLE } from "../store/claimable";
 import type { Store } from "../store/store";
 
 /**
@@ -118,8 +119,8 @@ const dueWork = (now: number): Count =>
   sql`select count(*) as n from (select 1 from engine_work where run_at <= ${now} limit ${GAUGE_CAP}) as due`;
 
 const queuedDeliveries = (): Count =>
-  // `status in (…)` repeats the claim index's predicate, so SQLite walks that index.
-  sql`select count(*) as n from (select 1 from deliveries where status in ('queued', 'sending') and status = 'queued' limit ${GAUGE_CAP}) as queued`;
+  // With the claim index's predicate, so SQLite walks that index.
+  sql`select count(*) as n from (select 1 from deliveries where ${CLAIMABLE} and status = 'queued' limit ${GAUGE_CAP}) as queued`;
 
 /**
  * Adds the queue gauges to `registry`, read through `r` (its store and clock) at every scrape.

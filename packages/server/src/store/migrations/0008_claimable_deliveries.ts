@@ -9,8 +9,9 @@ import type { DialectName } from "../store";
  * behind a few thousand on PostgreSQL). Now a claim reads its batch in index order, and a
  * delivery leaves the index when it is sent instead of getting a new entry.
  *
- * Queries that should use it repeat its predicate, `status in ('queued', 'sending')`, word for
- * word: SQLite uses a partial index only when the query's WHERE contains the index's terms.
+ * Queries that should use it include its predicate word for word (`CLAIMABLE`,
+ * store/claimable.ts): SQLite uses a partial index only when the query's WHERE contains the
+ * index's terms.
  */
 export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<void> {
   await sql`drop index deliveries_due`.execute(db);
