@@ -249,12 +249,14 @@ describe("e2e: web UI (Chromium)", { skip: BROWSER_SKIP }, () => {
     await smtp.getByLabel("SMTP host").fill("127.0.0.1");
     await smtp.getByLabel("Port", { exact: true }).fill(String(sink?.port));
     await smtp.getByLabel("From", { exact: true }).fill("a@b.co");
+    assert.equal(await smtp.getByLabel("Connections").inputValue(), "5");
+    await smtp.getByLabel("Connections").fill("20");
     await smtp.getByRole("button", { name: "Save email set-up" }).click();
     await smtp.getByText(`Sending through 127.0.0.1:${sink?.port}.`).waitFor();
     const setup = await http.api("GET", "/channels/email");
     assert.deepEqual(
-      [setup.provider, setup.host, setup.port, setup.secure, setup.from],
-      ["smtp", "127.0.0.1", sink?.port, false, "a@b.co"],
+      [setup.provider, setup.host, setup.port, setup.secure, setup.from, setup.maxConnections],
+      ["smtp", "127.0.0.1", sink?.port, false, "a@b.co", 20],
     );
     await page.getByRole("link", { name: "Journeys" }).click();
 

@@ -19,6 +19,14 @@ export function emailChannelCard(call) {
   const username = h("input", { id: "smtp-username", autocomplete: "off" });
   const password = h("input", { id: "smtp-password", type: "password", autocomplete: "new-password" });
   const from = h("input", { id: "smtp-from", required: true, placeholder: "Acme <hello@acme.test>" });
+  const connections = h("input", {
+    id: "smtp-connections",
+    type: "number",
+    min: 1,
+    max: 100,
+    required: true,
+    value: "5",
+  });
   const state = h("p", { class: "muted" }, "Loading…");
 
   const show = (setup) => {
@@ -31,6 +39,7 @@ export function emailChannelCard(call) {
     secure.checked = setup.secure === true;
     username.value = setup.username ?? "";
     from.value = setup.from ?? "";
+    connections.value = String(setup.maxConnections ?? 5);
     password.value = "";
     password.placeholder = setup.passwordSet ? "stored — leave empty to keep it" : "";
     state.textContent = `Sending through ${setup.host}:${setup.port}.`;
@@ -52,6 +61,7 @@ export function emailChannelCard(call) {
           port: Number(port.value),
           secure: secure.checked,
           from: from.value.trim(),
+          maxConnections: Number(connections.value),
         };
         if (username.value.trim()) body.username = username.value.trim();
         if (password.value) body.password = password.value;
@@ -71,6 +81,11 @@ export function emailChannelCard(call) {
     field("Username", username, "with a username, the password is only ever sent over TLS"),
     field("Password", password),
     field("From", from, "the sender customers see"),
+    field(
+      "Connections",
+      connections,
+      "open at once (1–100): each carries one email per few round trips, so sending fast needs more",
+    ),
     status.element,
     h("div", { class: "buttons" }, h("button", { type: "submit" }, "Save email set-up")),
   );
