@@ -35,19 +35,18 @@ export interface SmtpConfig {
 const ADDRESS = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
 const NAMED_ADDRESS = /^\s*(?:"([^"]*)"|([^<>"]*?))\s*<([^<>]+)>\s*$/;
 
-/** The bare address of a `from` value, or null when it is not one. */
-export function senderAddress(from: string): string | null {
-  const named = NAMED_ADDRESS.exec(from);
-  const address = (named ? named[3]! : from).trim();
-  return ADDRESS.test(address) ? address : null;
-}
-
 /** The name and address of a `from` value (an address, or a name and an address in angle brackets). */
 function mailboxOf(from: string): Mailbox {
   const named = NAMED_ADDRESS.exec(from);
   if (!named) return { address: from.trim() };
   const name = (named[1] ?? named[2] ?? "").trim();
   return name ? { name, address: named[3]!.trim() } : { address: named[3]!.trim() };
+}
+
+/** The bare address of a `from` value, or null when it is not one. */
+export function senderAddress(from: string): string | null {
+  const { address } = mailboxOf(from);
+  return ADDRESS.test(address) ? address : null;
 }
 
 export const smtpDefinition: ProviderDefinition<SmtpConfig> = {

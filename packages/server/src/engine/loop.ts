@@ -54,18 +54,19 @@ export async function settle(
   const report: SettleReport = { rounds: 0, memberships: 0, steps: 0, transactions: 0, deliveries: 0 };
   const limit = options.batchSize ?? 1_000;
   const maxLanes = options.lanes ?? defaultLanes(r);
-  // One lane until a round takes a full batch: what trickles in (a live server's events) is
-  // then one transaction a round, not four with a few items each; a backlog gets every lane.
+  // One lane until a round takes a full batch (a backlog, worth every lane next round): what
+  // trickles in (a live server's events) is then one transaction a round, not four with a few
+  // items each.
   let lanes = 1;
   for (;;) {
     report.rounds++;
     const memberships = await consumeMemberships(r, { limit: 1_000, definitions });
-    const { processed, queued, handedOff, transactions, full } = await runDueLanes(r, definitions, {
+    const { processed, queued, handedOff, transactions } = await runDueLanes(r, definitions, {
       limit,
       lanes,
       handOff: options.handOff,
     });
-    lanes = full ? maxLanes : 1;
+    lanes = processed >= limit ? maxLanes : 1;
     if (queued > handedOff) options.onQueued?.();
     const deliveries = options.dispatch ? await options.dispatch(r) : 0;
     report.memberships += memberships;
@@ -94,12 +95,12 @@ export async function runDueLanes(
   r: Resources,
   definitions: DefinitionCache,
   options: { limit: number; lanes: number; handOff?: DeliveryHandOff },
-): Promise<RunDueResult & { transactions: number; full: boolean }> {
+): Promise<RunDueResult & { transactions: number }> {
   const of = Math.max(1, options.lanes);
   const lanes = Array.from({ length: of }, (_, index) =>
     runDue(r, definitions, { limit: options.limit, lane: { index, of }, handOff: options.handOff }),
   );
-  const total = { processed: 0, nodes: 0, queued: 0, handedOff: 0, transactions: 0, full: false };
+  const total = { processed: 0, nodes: 0, queued: 0, handedOff: 0, transactions: 0 };
   let failure: { error: unknown } | undefined;
   for (const lane of await Promise.allSettled(lanes)) {
     if (lane.status === "rejected") {
@@ -112,8 +113,6 @@ export async function runDueLanes(
     total.queued += lane.value.queued;
     total.handedOff += lane.value.handedOff;
   }
-  // A batch's worth or more: a backlog, worth every lane next round.
-  total.full = total.processed >= options.limit;
   // The lanes that committed count, even when another one failed.
   countEngineWork(r, total);
   if (failure) throw failure.error;
