@@ -1,4 +1,5 @@
 import type { SqliteStore } from "../../packages/server/src/store/store";
+import { type ShadowIndexes, shadowTable } from "../shadow";
 
 /**
  * The raw baselines of bench/ingest: prepared better-sqlite3 statements in transactions of
@@ -48,6 +49,10 @@ export function lastMembershipSeq(store: SqliteStore, businessId: string): numbe
  * ids (today's members with the run's changes undone, newest first), so the replayed changes
  * find the rows they delete; copying them before the run would have doubled the member
  * b-trees the run itself wrote into.
+ *
+ * `into`: the run's own tables, or empty copies of the events, hits, members and log tables
+ * (`shadowTable`) with every index or only those that enforce a uniqueness — the least any
+ * store of these rows must maintain.
  */
 export function rawEveryRow(
   store: SqliteStore,
@@ -55,8 +60,19 @@ export function rawEveryRow(
   batch: number,
   afterSeq: number,
   excludeCustomer: string,
+  into: "the run's tables" | ShadowIndexes = "the run's tables",
 ): { seconds: number; rows: Record<string, number> } {
   const db = store.raw;
+  const copy =
+    into === "the run's tables" ? null : { prefix: into === "unique only" ? "rawkeys" : "rawall", into };
+  const table = (name: string) => (copy ? shadowTable(db, name, copy.prefix, copy.into) : name);
+  const keys = copy?.prefix ?? "raw2";
+  const t = {
+    events: table("events"),
+    hits: table("event_hits"),
+    members: table("segment_members"),
+    log: table("membership_events"),
+  };
   const events = runEvents(store, businessId);
   const hitsOf = new Map<string, HitRow[]>();
   const hits = db
@@ -71,7 +87,7 @@ export function rawEveryRow(
   }
   const changes = db
     .prepare(
-      "select segment_id, customer_id, change, at from membership_events where business_id = ? and seq > ? and customer_id <> ? order by seq",
+      "select segment_id, customer_id, change, at from membership_events where business_id = ? and seq > ? and customer_id <> ? and segment_id not like 'raw%' order by seq",
     )
     .all(businessId, afterSeq, excludeCustomer) as ChangeRow[];
   const customers = new Map<string, CustomerRow>();
@@ -82,16 +98,16 @@ export function rawEveryRow(
   }
 
   const join = db.prepare(
-    "insert into segment_members (business_id, segment_id, customer_id, since) values (?, ?, ?, ?)",
+    `insert into ${t.members} (business_id, segment_id, customer_id, since) values (?, ?, ?, ?)`,
   );
   const leave = db.prepare(
-    "delete from segment_members where business_id = ? and segment_id = ? and customer_id = ?",
+    `delete from ${t.members} where business_id = ? and segment_id = ? and customer_id = ?`,
   );
   const log = db.prepare(
-    "insert into membership_events (business_id, segment_id, customer_id, change, at) values (?, ?, ?, ?, ?)",
+    `insert into ${t.log} (business_id, segment_id, customer_id, change, at) values (?, ?, ?, ?, ?)`,
   );
   db.prepare(
-    "insert into segment_members (business_id, segment_id, customer_id, since) select business_id, 'raw_' || segment_id, customer_id, since from segment_members where business_id = ?",
+    `insert into ${t.members} (business_id, segment_id, customer_id, since) select business_id, 'raw_' || segment_id, customer_id, since from segment_members where business_id = ? and segment_id not like 'raw%'`,
   ).run(businessId);
   db.transaction(() => {
     for (const c of [...changes].reverse()) {
@@ -100,9 +116,9 @@ export function rawEveryRow(
     }
   })();
 
-  const event = insertEvent(store, "raw2");
+  const event = insertEvent(store, keys, t.events);
   const hit = db.prepare(
-    "insert into event_hits (business_id, customer_id, counter, timestamp, event_id) values (?, ?, ?, ?, ?) on conflict do nothing",
+    `insert into ${t.hits} (business_id, customer_id, counter, timestamp, event_id) values (?, ?, ?, ?, ?) on conflict do nothing`,
   );
   const update = db.prepare(
     "update customers set user_id = @user_id, email = @email, phone = @phone, timezone = @timezone, locale = @locale, attributes = @attributes, subscriptions = @subscriptions, addresses = @addresses, updated_at = @updated_at where business_id = @business_id and id = @id",
@@ -116,7 +132,7 @@ export function rawEveryRow(
         if (e.type === "identify") update.run(customers.get(e.customer_id));
         event(businessId, e);
         for (const h of hitsOf.get(e.id) ?? [])
-          hit.run(businessId, h.customer_id, h.counter, h.timestamp, `raw2_${h.event_id}`);
+          hit.run(businessId, h.customer_id, h.counter, h.timestamp, `${keys}_${h.event_id}`);
       }
       const from = Math.floor((t * changes.length) / transactions);
       const to = Math.floor(((t + 1) * changes.length) / transactions);
@@ -168,10 +184,14 @@ function runEvents(store: SqliteStore, businessId: string): EventRow[] {
     .all(businessId) as EventRow[];
 }
 
-/** Inserts a copy of an event under `prefix`-ed keys. */
-function insertEvent(store: SqliteStore, prefix: string): (businessId: string, e: EventRow) => void {
+/** Inserts a copy of an event under `prefix`-ed keys into `table` (the events table's own by default). */
+function insertEvent(
+  store: SqliteStore,
+  prefix: string,
+  table = "events",
+): (businessId: string, e: EventRow) => void {
   const insert = store.raw.prepare(
-    "insert into events (business_id, id, customer_id, type, name, properties, context, timestamp, received_at, message_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (business_id, message_id) do nothing",
+    `insert into ${table} (business_id, id, customer_id, type, name, properties, context, timestamp, received_at, message_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (business_id, message_id) do nothing`,
   );
   return (businessId, e) => {
     insert.run(
