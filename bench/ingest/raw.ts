@@ -1,5 +1,5 @@
 import type { SqliteStore } from "../../packages/server/src/store/store";
-import { type ShadowIndexes, shadowTable } from "../shadow";
+import { shadowTable } from "../shadow";
 
 /**
  * The raw baselines of bench/ingest: prepared better-sqlite3 statements in transactions of
@@ -51,8 +51,8 @@ export function lastMembershipSeq(store: SqliteStore, businessId: string): numbe
  * b-trees the run itself wrote into.
  *
  * `into`: the run's own tables, or empty copies of the events, hits, members and log tables
- * (`shadowTable`) with every index or only those that enforce a uniqueness — the least any
- * store of these rows must maintain.
+ * (`shadowTable`) with only the indexes that enforce a uniqueness — the least any store of
+ * these rows must maintain.
  */
 export function rawEveryRow(
   store: SqliteStore,
@@ -60,13 +60,12 @@ export function rawEveryRow(
   batch: number,
   afterSeq: number,
   excludeCustomer: string,
-  into: "the run's tables" | ShadowIndexes = "the run's tables",
+  into: "the run's tables" | "unique only" = "the run's tables",
 ): { seconds: number; rows: Record<string, number> } {
   const db = store.raw;
-  const copy =
-    into === "the run's tables" ? null : { prefix: into === "unique only" ? "rawkeys" : "rawall", into };
-  const table = (name: string) => (copy ? shadowTable(db, name, copy.prefix, copy.into) : name);
-  const keys = copy?.prefix ?? "raw2";
+  // Prefixes the copied tables and the replayed rows' keys.
+  const keys = into === "unique only" ? "rawkeys" : "raw2";
+  const table = (name: string) => (into === "unique only" ? shadowTable(db, name, keys, into) : name);
   const t = {
     events: table("events"),
     hits: table("event_hits"),
@@ -87,6 +86,7 @@ export function rawEveryRow(
   }
   const changes = db
     .prepare(
+      // Not the changes an earlier replay logged (under `raw_` segment ids).
       "select segment_id, customer_id, change, at from membership_events where business_id = ? and seq > ? and customer_id <> ? and segment_id not like 'raw%' order by seq",
     )
     .all(businessId, afterSeq, excludeCustomer) as ChangeRow[];
