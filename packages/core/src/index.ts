@@ -1,4 +1,5 @@
 export * from "./journeys/index";
+export * from "./json/index";
 export * from "./plans/index";
 export * from "./result";
 export * from "./segments/index";

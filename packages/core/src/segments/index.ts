@@ -6,4 +6,4 @@ export * from "./graph";
 export * from "./parse";
 export * from "./problems";
 export { DAY_MS } from "./time";
-export { toNumber } from "./values";
+export { isoInstant, toNumber } from "./values";

@@ -101,6 +101,17 @@ export function toDate(value: unknown): CalendarDate | null {
   return typeof value === "string" ? parseIso(value) : null;
 }
 
+/**
+ * The instant an ISO 8601 date or date-time names, in epoch ms; a date-time without an offset is
+ * UTC, wherever the server runs (Date.parse would read it in the process's zone). Null when the
+ * text is no such date.
+ *
+ * @example isoInstant("2024-05-10T10:00:00") // → 1715335200000, under any TZ
+ */
+export function isoInstant(text: string): number | null {
+  return parseIso(text)?.ms ?? null;
+}
+
 /** Is this string an ISO date (not a bare number)? Used to decide how `gt`/`lt` compare. */
 export function isIsoDate(value: unknown): boolean {
   return typeof value === "string" && parseIso(value) !== null;

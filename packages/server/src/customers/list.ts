@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { JourneysError, notFound } from "../errors";
 import type { Database } from "../store/schema";
+import { jsonKeyPath } from "../store/sqlite/json-path";
 import type { DialectName } from "../store/store";
 import { type Customer, toCustomer } from "./customer";
 
@@ -67,7 +68,7 @@ export async function listCustomers(
     );
   }
   for (const [name, value] of attributes) {
-    if (name === "" || name.includes('"')) {
+    if (name === "") {
       throw new JourneysError("bad_request", "invalid_filter", `attribute.${name} is not an attribute name`);
     }
     q = q.where(attributeText(dialect, name), "=", value);
@@ -99,7 +100,7 @@ export async function listCustomers(
  */
 function attributeText(dialect: DialectName, name: string) {
   if (dialect === "postgres") return sql<string>`attributes ->> ${name}`;
-  const path = `$."${name}"`;
+  const path = jsonKeyPath(name);
   return sql<string>`(case json_type(attributes, ${path}) when 'true' then 'true' when 'false' then 'false' else cast(json_extract(attributes, ${path}) as text) end)`;
 }
 

@@ -1,4 +1,4 @@
-import { type Channel, isChannel, type SubscriptionStatus } from "@journeys/core";
+import { type Channel, isChannel, jsonShapeProblem, type SubscriptionStatus } from "@journeys/core";
 import { parsePhoneNumberWithError } from "libphonenumber-js";
 import type { Customer, CustomerAddresses } from "./customer";
 
@@ -35,6 +35,8 @@ export const LIMITS = {
   attributeName: 128,
   /** The serialized attributes of one customer. */
   attributesBytes: 32_768,
+  /** Levels of nesting in `attributes`, the object itself counted (as traits are at ingestion). */
+  attributesDepth: 32,
   idLength: 256,
 };
 
@@ -144,6 +146,13 @@ export function applyProfilePatch(
   builtIn("timezone", normaliseTimezone);
   builtIn("locale", normaliseLocale);
 
+  // First, before anything serialises them: too deep, they would break queries (SQLite's JSON
+  // functions refuse documents nested over 1,000 levels) and overflow JSON.stringify.
+  const shape = jsonShapeProblem(patch.attributes ?? {}, {
+    maxDepth: LIMITS.attributesDepth,
+    path: "attributes",
+  });
+  if (shape) return { problems: [{ field: shape.path, code: shape.code, message: shape.message }] };
   for (const [name, value] of Object.entries(patch.attributes ?? {})) {
     if (name.length === 0 || name.length > LIMITS.attributeName) {
       problems.push({

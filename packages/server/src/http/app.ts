@@ -8,6 +8,7 @@ import type { Dispatch } from "../engine/loop";
 import { ingestRoutes } from "../ingest/routes";
 import type { Resources } from "../resources";
 import { installErrorHandling } from "./errors";
+import { installJsonShapeChecks } from "./json-shape";
 import { installMetrics } from "./metrics";
 import { adminRoutes } from "./routes/admin";
 import { adminTimeRoutes } from "./routes/admin-time";
@@ -49,6 +50,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   installErrorHandling(app);
   installValidation(app);
+  installJsonShapeChecks(app);
   // The management API speaks JSON only: a text/plain body gets 415, not a confusing
   // "body must be object". Ingestion takes text/plain for browser SDKs (ingest/routes.ts).
   app.removeContentTypeParser("text/plain");

@@ -3,7 +3,13 @@ import type { ErrorKind } from "../errors";
 import { countIngested } from "../ops/domain-metrics";
 import type { Resources } from "../resources";
 import { ingestQueue } from "./group-commit";
-import { INGEST_LIMITS, type IngestMessage, type MessageType, parseMessage } from "./messages";
+import {
+  INGEST_LIMITS,
+  type IngestMessage,
+  type MessageType,
+  messageShapeProblem,
+  parseMessage,
+} from "./messages";
 
 export interface RejectedMessage {
   index: number;
@@ -38,6 +44,12 @@ export async function ingest(
   const valid: { index: number; message: IngestMessage }[] = [];
   raws.forEach((raw, index) => {
     const messageId = messageIdOf(raw);
+    // First: a value nested thousands deep would overflow the stack of JSON.stringify below.
+    const shape = messageShapeProblem(raw);
+    if (shape) {
+      rejected.push({ index, messageId, kind: "bad_request", ...shape });
+      return;
+    }
     if (Buffer.byteLength(JSON.stringify(raw)) > INGEST_LIMITS.messageBytes) {
       rejected.push({
         index,

@@ -2,10 +2,15 @@
  * Segment-spec messages (identify, track, page, screen, group, alias) as they arrive, checked
  * and normalised into `IngestMessage`. Pure: the caller passes `receivedAt`.
  *
+ * Times are ISO 8601 (a date-time without an offset is UTC, as the Segment spec's examples are)
+ * or epoch milliseconds.
+ *
  * Clock skew: devices' clocks drift, so when a message carries `sentAt` (the client's clock
  * when it sent) we shift its timestamp by (receivedAt − sentAt), the offset between the two
  * clocks, as the Segment spec describes.
  */
+import { isoInstant, jsonShapeProblem, unstorableText } from "@journeys/core";
+
 export const MESSAGE_TYPES = ["identify", "track", "page", "screen", "group", "alias"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
@@ -16,6 +21,8 @@ export const INGEST_LIMITS = {
   batchBytes: 500 * 1024,
   idLength: 256,
   eventNameLength: 200,
+  /** Levels of nesting in traits, properties and context (and any other field), the field counted. */
+  depth: 32,
 };
 
 export interface IngestMessage {
@@ -38,6 +45,28 @@ export interface IngestMessage {
 export interface MessageProblem {
   code: string;
   message: string;
+  details?: { path: string; limit?: number };
+}
+
+/**
+ * What makes a message unstorable whatever its type: a field nested deeper than
+ * `INGEST_LIMITS.depth` or text a database cannot hold (see core's `jsonShapeProblem`).
+ * Checked first, before anything serialises or reads the message, field by field so the
+ * answer names the field (`traits.a.b`) and the limit.
+ */
+export function messageShapeProblem(raw: unknown): MessageProblem | null {
+  const fields = isRecord(raw) ? Object.entries(raw) : [["message", raw] as const];
+  for (const [field, value] of fields) {
+    const keyProblem = unstorableText(field);
+    if (keyProblem)
+      return { code: "invalid_string", message: `a field name ${keyProblem}`, details: { path: field } };
+    const problem = jsonShapeProblem(value, { maxDepth: INGEST_LIMITS.depth, path: field });
+    if (problem) {
+      const { code, message, ...details } = problem;
+      return { code, message, details };
+    }
+  }
+  return null;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -62,10 +91,7 @@ const FUTURE_SLACK = 86_400_000;
 function time(value: unknown): number | null | undefined {
   if (value === undefined || value === null) return null;
   if (typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= MAX_TIME) return value;
-  if (typeof value === "string") {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
+  if (typeof value === "string") return isoInstant(value) ?? undefined;
   return undefined;
 }
 

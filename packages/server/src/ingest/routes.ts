@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import { authenticateKey } from "../accounts/api-keys";
 import { JourneysError } from "../errors";
+import { plainJsonParser } from "../http/json-shape";
 import type { Resources } from "../resources";
 import { type IngestResult, ingest } from "./ingest";
 import { INGEST_LIMITS, type MessageType } from "./messages";
@@ -21,14 +22,15 @@ import { INGEST_LIMITS, type MessageType } from "./messages";
  */
 export function ingestRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // Each message is checked for its shape on its own (ingest.ts), so that one message nested
+    // too deep does not cost a batch its valid ones: the body is parsed without the app's check.
     // Some browser SDKs send JSON as text/plain (to avoid a CORS preflight).
-    app.addContentTypeParser("text/plain", { parseAs: "string" }, (_request, body, done) => {
-      try {
-        done(null, JSON.parse(body as string));
-      } catch {
-        done(new JourneysError("bad_request", "invalid_json", "the body is not valid JSON"), undefined);
-      }
-    });
+    const parse = plainJsonParser(app);
+    app.removeContentTypeParser("application/json");
+    for (const type of ["application/json", "text/plain"])
+      app.addContentTypeParser(type, { parseAs: "string" }, (request, body, done) =>
+        parse(request, body as string, done),
+      );
 
     // CORS for browsers on other origins, on every answer (errors too, so the SDK can read them).
     app.addHook("onRequest", async (request, reply) => {

@@ -1,10 +1,9 @@
+import { jsonKeyPath } from "../store/sqlite/json-path";
 import { PREFILTER_OPS as OPS, type Prefilter, PREFILTER_SAFE_INTEGER as SAFE } from "./prefilter";
 import { builtInColumn } from "./scan";
 
 /**
  * A prefilter as an SQLite expression over a `customers` row, with its parameters in order.
- * Where SQL cannot say a leaf exactly as `prefilter.ts` defines it (an attribute name a JSON
- * path cannot quote), the leaf is `1`: it excludes no-one, which a prefilter may always do.
  */
 export function prefilterSql(p: Prefilter): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
@@ -28,8 +27,7 @@ export function prefilterSql(p: Prefilter): { sql: string; params: unknown[] } {
       params.push(...p.values);
       return `${column} in (${p.values.map(() => "?").join(", ")})`;
     }
-    if (/["\\]/.test(name)) return "1";
-    const path = `$."${name}"`;
+    const path = jsonKeyPath(name);
     if ("present" in p) {
       params.push(path);
       return "attributes ->> ? is not null";

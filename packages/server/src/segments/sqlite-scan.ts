@@ -2,6 +2,7 @@ import type { BuiltInAttribute, CustomerFacts } from "@journeys/core";
 import type SQLite from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema";
+import { jsonKeyPath } from "../store/sqlite/json-path";
 import { preparedOnce } from "../store/sqlite/prepared";
 import { BUILT_IN_COLUMNS, countRowsOf, type MembershipScan, readCounts, type ScannedCustomer } from "./scan";
 import { prefilterSql } from "./sqlite-prefilter";
@@ -63,9 +64,6 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
       // Only the columns the rules read: every column a row carries costs, even a constant null.
       const builtIn = BUILT_IN.filter(([name]) => needs.attributes.includes(name));
       const custom = needs.attributes.filter((name) => !BUILT_IN.some(([b]) => b === name));
-      // A JSON path cannot quote every key; such a rule decodes the attributes column whole.
-      const whole = custom.some((name) => /["\\]/.test(name));
-      const paths = whole ? [] : custom;
       const windows = needs.counts;
       const countParams = windows.flatMap((w) => (w.since === null ? [w.counter] : [w.counter, w.since]));
       // With a prefilter, each row that passes counts its own windows (a few index probes);
@@ -74,7 +72,7 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
       const columns = [
         "id",
         ...builtIn.map(([, column]) => column),
-        ...(whole ? ["attributes"] : paths.map(() => "attributes -> ?")),
+        ...custom.map(() => "attributes -> ?"),
         ...needs.subscriptions.map(() => "subscriptions ->> ?"),
         ...(inline
           ? windows.map(
@@ -88,7 +86,7 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
         `select ${columns.join(", ")} from customers where business_id = ? and id > ? and ${filter.sql} order by id limit ${PAGE}`,
       );
       const params = [
-        ...paths.map((name) => `$."${name}"`),
+        ...custom.map(jsonKeyPath),
         ...needs.subscriptions.map((channel) => `$.channels.${channel}`),
         ...(inline ? countParams : []),
         businessId,
@@ -105,7 +103,7 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
       const locale = columnOf("locale");
       const column = (r: (string | null)[], i: number) => (i === -1 ? null : (r[i] ?? null));
       const firstAttribute = 1 + builtIn.length;
-      const firstSubscription = firstAttribute + (whole ? 1 : paths.length);
+      const firstSubscription = firstAttribute + custom.length;
       const firstCount = firstSubscription + needs.subscriptions.length;
       // One grouped pass over the page's hits counts every window: the primary key orders hits
       // by customer, so grouping streams, and the rows come in the page's id order.
@@ -151,13 +149,9 @@ export function sqliteScan(raw: SQLite.Database, db: Kysely<Database>, businessI
         const rowOf = countRowsOf(ids, countRows);
         for (let i = 0; i < rows.length; i++) {
           const r = rows[i]!;
-          if (whole) {
-            facts.attributes = r[firstAttribute] === null ? {} : JSON.parse(r[firstAttribute]!);
-          } else {
-            for (let k = 0; k < paths.length; k++) {
-              const value = r[firstAttribute + k];
-              attributes[paths[k]!] = value === null || value === undefined ? undefined : jsonValue(value);
-            }
+          for (let k = 0; k < custom.length; k++) {
+            const value = r[firstAttribute + k];
+            attributes[custom[k]!] = value === null || value === undefined ? undefined : jsonValue(value);
           }
           for (let k = 0; k < channels.length; k++) {
             subscriptions[channels[k]!] = r[firstSubscription + k] ?? undefined;

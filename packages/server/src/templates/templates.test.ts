@@ -170,4 +170,18 @@ describe("htmlToText", () => {
       "Hi & welcome\n\nShop now (https://x.test/s?a=1&b=2)\n\n- one\n- two",
     );
   });
+
+  it("decodes every HTML entity, not only a handful", () => {
+    assert.equal(
+      htmlToText("<p>Caf&eacute; &mdash; it&rsquo;s &euro;5 &#x1F600; &hellip;</p>"),
+      "Café — it’s €5 😀 …",
+    );
+  });
+
+  it("keeps an image's alt text and a link that is its own label once", () => {
+    assert.equal(
+      htmlToText('<p><img src="logo.png" alt="Shop logo"> <a href="https://x.test">https://x.test</a></p>'),
+      "Shop logo https://x.test",
+    );
+  });
 });
