@@ -33,7 +33,8 @@ export interface Business {
 
 /**
  * The environment of a server under test: its store (a data dir, or PostgreSQL when
- * `databaseUrl` is set), the manual clock the admin API moves, and quiet logs.
+ * `databaseUrl` is set), the manual clock the admin API moves, private addresses allowed (its
+ * SMTP server is on 127.0.0.1), and quiet logs.
  */
 export function testEnv(dataDir: string, databaseUrl: string, logLevel = "fatal"): NodeJS.ProcessEnv {
   return {
@@ -42,6 +43,8 @@ export function testEnv(dataDir: string, databaseUrl: string, logLevel = "fatal"
     JOURNEYS_ENV: "test",
     JOURNEYS_CLOCK: "manual",
     JOURNEYS_ADMIN_TOKEN: ADMIN_TOKEN,
+    // The SMTP servers tests send to listen on 127.0.0.1, which the outbound guard refuses.
+    JOURNEYS_ALLOW_PRIVATE_NETWORK: "true",
     LOG_LEVEL: logLevel,
   };
 }

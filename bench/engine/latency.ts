@@ -19,6 +19,7 @@ import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { readJson, writeJson } from "../../packages/server/src/store/json";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
 import type { Store } from "../../packages/server/src/store/store";
+import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 import { startWorker } from "../../packages/server/src/worker/worker";
 import { percentile } from "./drain";
 
@@ -53,7 +54,13 @@ export async function eventToSmtp(
   const smtpPort = Number((await sink.nextLine()).split(" ")[1]);
 
   const store = await openStore(dir);
-  const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
+  const r: Resources = {
+    store,
+    clock: systemClock,
+    newId,
+    catalogs: new SegmentCatalogs(),
+    outbound: LOCAL_OUTBOUND,
+  };
   const business = await createBusinessWithOwner(r, {
     name: "Latency",
     plan: "enterprise",
@@ -111,7 +118,7 @@ export async function eventToSmtp(
   await app.listen({ host: "127.0.0.1", port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   // As `journeys start` runs it: providers on the sender thread.
-  const senders = new SenderThread();
+  const senders = new SenderThread({ allowPrivateNetwork: true });
   senders.warm();
   const providers = new ProviderCache(senders.build);
   const worker = await startWorker(r, pino({ level: "silent" }), { publicUrl: url, providers });

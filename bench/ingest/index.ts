@@ -11,6 +11,7 @@ import { newId } from "../../packages/server/src/ids";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 import { insertSegments } from "../../packages/server/src/testing/segments";
 import { benchDatabaseUrl } from "../postgres-database";
 import type { BenchFigures, Benchmark } from "../types";
@@ -35,7 +36,13 @@ const bench: Benchmark = async ({ quick, log }) => {
   const customers = quick ? 5_000 : 20_000;
   const dir = mkdtempSync(join(tmpdir(), "journeys-bench-ingest-"));
   const store = await openSqliteStore({ file: join(dir, "journeys.db") });
-  const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
+  const r: Resources = {
+    store,
+    clock: systemClock,
+    newId,
+    catalogs: new SegmentCatalogs(),
+    outbound: LOCAL_OUTBOUND,
+  };
   try {
     const business = await createBusinessWithOwner(r, {
       name: "Bench",

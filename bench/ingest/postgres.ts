@@ -10,6 +10,7 @@ import { applyMessages } from "../../packages/server/src/ingest/pipeline";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { openPostgresStore } from "../../packages/server/src/store/postgres/postgres-store";
+import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 import { insertSegments } from "../../packages/server/src/testing/segments";
 import { withDatabase } from "../postgres-database";
 import type { BenchFigures } from "../types";
@@ -31,7 +32,12 @@ async function twoProcesses(
   all: Record<string, unknown>[],
 ) {
   const sibling = await openPostgresStore({ url: dbUrl, migrate: false });
-  const there: Resources = { ...here, store: sibling, catalogs: new SegmentCatalogs() };
+  const there: Resources = {
+    ...here,
+    store: sibling,
+    catalogs: new SegmentCatalogs(),
+    outbound: LOCAL_OUTBOUND,
+  };
   let failed = 0;
   const started = performance.now();
   try {
@@ -71,7 +77,13 @@ export async function postgresFigures(
   const baselineTotal = quick ? 3_000 : 10_000;
   return withDatabase(url, `journeys_bench_ingest_${process.pid}`, async (dbUrl) => {
     const store = await openPostgresStore({ url: dbUrl });
-    const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
+    const r: Resources = {
+      store,
+      clock: systemClock,
+      newId,
+      catalogs: new SegmentCatalogs(),
+      outbound: LOCAL_OUTBOUND,
+    };
     try {
       const { businessId } = await createBusinessWithOwner(r, {
         name: "Bench",

@@ -30,6 +30,13 @@ describe("configuration", () => {
     }
   });
 
+  it("keeps outbound connections off private networks unless JOURNEYS_ALLOW_PRIVATE_NETWORK=true", () => {
+    assert.equal(loadConfig({}).allowPrivateNetwork, false);
+    assert.equal(loadConfig({ JOURNEYS_ALLOW_PRIVATE_NETWORK: "TRUE" }).allowPrivateNetwork, true);
+    assert.equal(loadConfig({ JOURNEYS_ALLOW_PRIVATE_NETWORK: "false" }).allowPrivateNetwork, false);
+    assert.throws(() => loadConfig({ JOURNEYS_ALLOW_PRIVATE_NETWORK: "yes" }), /JOURNEYS_ALLOW_PRIVATE_NETWORK/);
+  });
+
   it("refuses the manual clock outside the test environment", () => {
     assert.throws(() => loadConfig({ JOURNEYS_CLOCK: "manual" }), /JOURNEYS_ENV=test/);
     assert.equal(loadConfig({ JOURNEYS_CLOCK: "manual", JOURNEYS_ENV: "test" }).clock, "manual");

@@ -21,6 +21,12 @@ export interface Config {
   bodyLimit: number;
   /** Where the server is reachable from the internet (unsubscribe links in emails). */
   publicUrl: string;
+  /**
+   * Outbound connections a tenant's set-up names (SMTP hosts, provider URLs) may reach loopback,
+   * private and link-local addresses. Off by default: it would let a tenant probe the network
+   * the server runs in (SSRF).
+   */
+  allowPrivateNetwork: boolean;
   /** What does not stop the process but an operator must hear about: logged once at start. */
   warnings: string[];
 }
@@ -113,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  const allowPrivateNetwork = flag(env.JOURNEYS_ALLOW_PRIVATE_NETWORK);
+  if (allowPrivateNetwork === null) problems.push('JOURNEYS_ALLOW_PRIVATE_NETWORK must be "true" or "false"');
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host,
@@ -126,8 +135,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clock,
     bodyLimit: bodyLimit ?? 1_048_576,
     publicUrl,
+    allowPrivateNetwork: allowPrivateNetwork ?? false,
     warnings,
   };
+}
+
+/** "true" / "false" (any case), false when unset, null for anything else. */
+function flag(value: string | undefined): boolean | null {
+  const text = value?.trim().toLowerCase() || "false";
+  return text === "true" ? true : text === "false" ? false : null;
 }
 
 /** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */

@@ -1,5 +1,6 @@
 import type { Clock } from "./clock";
 import type { IdGenerator } from "./ids";
+import type { Outbound } from "./outbound/outbound";
 import type { SegmentCatalogs } from "./segments/catalog";
 import type { Store } from "./store/store";
 
@@ -13,4 +14,6 @@ export interface Resources {
   newId: IdGenerator;
   /** This process's cache of parsed segment rules. */
   catalogs: SegmentCatalogs;
+  /** The guard every connection a tenant's set-up names goes through (JOURNEYS_ALLOW_PRIVATE_NETWORK). */
+  outbound: Outbound;
 }

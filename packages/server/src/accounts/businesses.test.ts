@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ProviderCache } from "../channels/providers";
 import { putChannel } from "../channels/setup";
 import { startTestSmtpServer } from "../channels/test-smtp-server";
 import { createCustomer } from "../customers/edit";
@@ -9,6 +8,7 @@ import { deliveryRow, queueDelivery } from "../dispatcher/testing";
 import { api, expect, identify, membershipLog, memberUserIds, send } from "../segments/testing";
 import { createTemplate } from "../templates/templates";
 import { DIALECTS } from "../testing/dialects";
+import { localProviders } from "../testing/outbound";
 import { useApp } from "../testing/use-app";
 import { createBusiness } from "./businesses";
 import { changeSettings } from "./settings";
@@ -109,7 +109,7 @@ for (const dialect of DIALECTS) {
     it("lets the dispatcher's consent check see the new setting at its next batch", async (t) => {
       const r = ctx.resources;
       const smtp = await startTestSmtpServer();
-      const providers = new ProviderCache();
+      const providers = localProviders();
       t.after(async () => {
         await providers.close();
         await smtp.close();

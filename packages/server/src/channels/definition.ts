@@ -1,4 +1,5 @@
 import type { Channel } from "@journeys/core";
+import type { Outbound } from "../outbound/outbound";
 import type { ChannelProvider } from "./provider";
 
 /** A wrong field of a channel set-up, named for the 400 answer. */
@@ -13,7 +14,7 @@ export interface SetupProblem {
  *
  * @example
  *   const parsed = smtpDefinition.parse({ host: "smtp.example.com", port: 587, … }, null);
- *   if (Array.isArray(parsed)) throw …; else smtpDefinition.create(parsed);
+ *   if (Array.isArray(parsed)) throw …; else smtpDefinition.create(parsed, outbound);
  */
 export interface ProviderDefinition<Config = Record<string, unknown>> {
   channel: Channel;
@@ -23,5 +24,8 @@ export interface ProviderDefinition<Config = Record<string, unknown>> {
   parse(input: Record<string, unknown>, existing: Config | null): Config | SetupProblem[];
   /** The set-up as the API shows it: secrets replaced by `…Set: true`. */
   redact(config: Config): Record<string, unknown>;
-  create(config: Config): ChannelProvider;
+  /** The hosts the set-up makes the server connect to, by field, checked when it is saved. */
+  outboundHosts(config: Config): Array<{ field: string; host: string }>;
+  /** A provider whose every connection goes through `outbound`. */
+  create(config: Config, outbound: Outbound): ChannelProvider;
 }

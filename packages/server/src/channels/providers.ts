@@ -1,3 +1,4 @@
+import type { Outbound } from "../outbound/outbound";
 import type { ChannelProvider } from "./provider";
 import { providerDefinition } from "./registry";
 import { SendSlots } from "./send-slots";
@@ -9,7 +10,7 @@ import type { ChannelSetup } from "./setup";
  * password) replaces the provider and closes the old one.
  *
  * @example
- *   const providers = new ProviderCache();
+ *   const providers = new ProviderCache(buildProvider(r.outbound));
  *   const smtp = providers.get("bus_…", setup); // the same object until the set-up changes
  *   await providers.close();
  */
@@ -19,8 +20,8 @@ export class ProviderCache {
   readonly sendSlots = new SendSlots();
 
   constructor(
-    /** Builds a provider; tests inject one to wrap or replace the real ones. */
-    private readonly build: (setup: ChannelSetup) => ChannelProvider | null = defaultBuild,
+    /** Builds a provider: `buildProvider(outbound)`, the sender thread's, or a test's wrapper. */
+    private readonly build: (setup: ChannelSetup) => ChannelProvider | null,
   ) {}
 
   /** The provider for this set-up, or null when no provider of that name exists. */
@@ -45,6 +46,7 @@ export class ProviderCache {
   }
 }
 
-function defaultBuild(setup: ChannelSetup): ChannelProvider | null {
-  return providerDefinition(setup.channel, setup.provider)?.create(setup.config) ?? null;
+/** Builds providers on this thread, every connection through `outbound`; null for an unknown provider. */
+export function buildProvider(outbound: Outbound): (setup: ChannelSetup) => ChannelProvider | null {
+  return (setup) => providerDefinition(setup.channel, setup.provider)?.create(setup.config, outbound) ?? null;
 }

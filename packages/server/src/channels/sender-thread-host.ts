@@ -1,4 +1,5 @@
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import { Outbound } from "../outbound/outbound";
 import type { ChannelProvider, OutgoingMessage, SendOptions, SendResult } from "./provider";
 import { providerDefinition } from "./registry";
 import type { ChannelSetup } from "./setup";
@@ -9,20 +10,27 @@ export type HostRequest =
   | { kind: "send"; request: number; provider: number; message: OutgoingMessage; options: SendOptions }
   | { kind: "close"; request: number; provider: number };
 
+/** What the thread is started with. */
+export interface SenderThreadData {
+  allowPrivateNetwork: boolean;
+}
+
 export type HostReply =
   | { kind: "sent"; request: number; result: SendResult }
   | { kind: "closed"; request: number }
   | { kind: "failed"; request: number; message: string };
 
 /** The thread's side: builds the providers it is told to open and runs their sends. */
-function serve(port: NonNullable<typeof parentPort>): void {
+function serve(port: NonNullable<typeof parentPort>, data: SenderThreadData): void {
+  // The thread's own guard, with the process's policy: a connection is checked where it is made.
+  const outbound = new Outbound({ allowPrivateNetwork: data.allowPrivateNetwork });
   const providers = new Map<number, ChannelProvider>();
   const reply = (message: HostReply) => port.postMessage(message);
   port.on("message", (request: HostRequest) => {
     switch (request.kind) {
       case "open": {
         const { setup } = request;
-        const provider = providerDefinition(setup.channel, setup.provider)?.create(setup.config);
+        const provider = providerDefinition(setup.channel, setup.provider)?.create(setup.config, outbound);
         if (provider) providers.set(request.provider, provider);
         return;
       }
@@ -59,4 +67,4 @@ function serve(port: NonNullable<typeof parentPort>): void {
   });
 }
 
-if (parentPort) serve(parentPort);
+if (parentPort) serve(parentPort, workerData as SenderThreadData);

@@ -30,7 +30,7 @@ async function silentServer() {
 
 providerContract("smtp on the sender thread", async () => {
   const smtp = await startTestSmtpServer();
-  const senders = new SenderThread();
+  const senders = new SenderThread({ allowPrivateNetwork: true });
   return {
     provider: senders.build(smtpSetup(smtp.port)) as never,
     unreachable: senders.build(smtpSetup(await closedPort())) as never,
@@ -49,7 +49,7 @@ providerContract("smtp on the sender thread", async () => {
 describe("sender thread", () => {
   it("sends with the Message-ID of the idempotency key, as the provider does on the main thread", async () => {
     const smtp = await startTestSmtpServer();
-    const senders = new SenderThread();
+    const senders = new SenderThread({ allowPrivateNetwork: true });
     try {
       const provider = senders.build(smtpSetup(smtp.port))!;
       const result = await provider.send(helloEmail("ada@example.com"), { idempotencyKey: "dlv_thread" });
@@ -66,7 +66,7 @@ describe("sender thread", () => {
   it("answers a send in flight when the thread stops as retryable, and the next send starts a new thread", async () => {
     const silent = await silentServer();
     const smtp = await startTestSmtpServer();
-    const senders = new SenderThread();
+    const senders = new SenderThread({ allowPrivateNetwork: true });
     try {
       const stuck = senders.build(smtpSetup(silent.port))!.send(helloEmail("ada@example.com"), {
         idempotencyKey: "dlv_stuck",
@@ -91,7 +91,7 @@ describe("sender thread", () => {
   });
 
   it("builds nothing for a provider that does not exist", async () => {
-    const senders = new SenderThread();
+    const senders = new SenderThread({ allowPrivateNetwork: true });
     try {
       assert.equal(senders.build({ channel: "sms", provider: "nope", config: {}, updatedAt: 0 }), null);
     } finally {

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { ChannelProvider, OutgoingMessage, SendOptions, SendResult } from "./provider";
 import { providerDefinition } from "./registry";
-import type { HostReply, HostRequest } from "./sender-thread-host";
+import type { HostReply, HostRequest, SenderThreadData } from "./sender-thread-host";
 import type { ChannelSetup } from "./setup";
 
 /**
@@ -15,18 +15,24 @@ import type { ChannelSetup } from "./setup";
  * them with backoff) and the next send starts a new thread.
  *
  * @example
- *   const senders = new SenderThread();
+ *   const senders = new SenderThread({ allowPrivateNetwork: config.allowPrivateNetwork });
  *   const providers = new ProviderCache(senders.build);
  *   // … dispatch …
  *   await providers.close();
  *   await senders.close();
  */
 export class SenderThread {
+  /** Whether the thread's providers may reach private addresses (JOURNEYS_ALLOW_PRIVATE_NETWORK). */
+  readonly #allowPrivateNetwork: boolean;
   #worker: Worker | null = null;
   #generation = 0;
   #nextRequest = 0;
   #nextProvider = 0;
   readonly #pending = new Map<number, (reply: HostReply) => void>();
+
+  constructor(options: { allowPrivateNetwork: boolean }) {
+    this.#allowPrivateNetwork = options.allowPrivateNetwork;
+  }
 
   /**
    * Starts the thread now rather than at the first send: loading its modules takes a moment
@@ -75,7 +81,10 @@ export class SenderThread {
     if (this.#worker) return this.#worker;
     const generation = ++this.#generation;
     // The bootstrap registers the TypeScript loader: a thread does not inherit the process's.
-    const worker = new Worker(new URL("./sender-thread.worker.mjs", import.meta.url), { execArgv: [] });
+    const worker = new Worker(new URL("./sender-thread.worker.mjs", import.meta.url), {
+      execArgv: [],
+      workerData: { allowPrivateNetwork: this.#allowPrivateNetwork } satisfies SenderThreadData,
+    });
     worker.on("message", (reply: HostReply) => {
       const resolve = this.#pending.get(reply.request);
       this.#pending.delete(reply.request);

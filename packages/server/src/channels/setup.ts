@@ -1,5 +1,6 @@
 import { type Channel, isChannel } from "@journeys/core";
 import { JourneysError, notFound } from "../errors";
+import { type Outbound, OutboundRefused } from "../outbound/outbound";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
 import { PROVIDERS, providerDefinition } from "./registry";
@@ -68,6 +69,8 @@ export async function putChannel(
   const existing = await findChannelSetup(r, businessId, channel);
   const parsed = definition.parse(input, existing?.provider === provider ? existing.config : null);
   if (Array.isArray(parsed)) throw invalid(channel, parsed);
+  const refused = await refusedHosts(r.outbound, definition.outboundHosts(parsed));
+  if (refused.length > 0) throw invalid(channel, refused);
   const now = r.clock.now();
   const values = { provider, config: writeJson(parsed), updated_at: now };
   await r.store.db
@@ -132,6 +135,26 @@ export async function deleteChannel(r: Resources, businessId: string, channelNam
     .where("channel", "=", channel)
     .executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw notFound(`${channel} channel set-up`);
+}
+
+/**
+ * The hosts of a set-up the outbound guard refuses, as field problems. A name that does not
+ * resolve now is accepted (DNS may be down, or the name is only known where the worker runs):
+ * every connection is checked again when it is made.
+ */
+async function refusedHosts(
+  outbound: Outbound,
+  hosts: Array<{ field: string; host: string }>,
+): Promise<Array<{ field: string; message: string }>> {
+  const problems: Array<{ field: string; message: string }> = [];
+  for (const { field, host } of hosts) {
+    try {
+      await outbound.check(host);
+    } catch (error) {
+      if (error instanceof OutboundRefused) problems.push({ field, message: error.message });
+    }
+  }
+  return problems;
 }
 
 function redact(setup: ChannelSetup): PublicChannelSetup {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type AddressInfo, createServer } from "node:net";
 import { describe, it } from "node:test";
 import { SMTPServer } from "smtp-server";
+import { LOCAL_OUTBOUND } from "../testing/outbound";
 import { providerContract } from "./provider.contract";
 import { classifySmtpError, SmtpProvider, senderAddress, smtpDefinition } from "./smtp";
 import { closedPort, helloEmail, rawHeader, startTestSmtpServer } from "./test-smtp-server";
@@ -10,8 +11,8 @@ providerContract("smtp", async () => {
   const smtp = await startTestSmtpServer();
   const config = { host: "127.0.0.1", port: smtp.port, secure: false, from: "Shop <news@shop.example>" };
   return {
-    provider: new SmtpProvider(config),
-    unreachable: new SmtpProvider({ ...config, port: await closedPort() }),
+    provider: new SmtpProvider(config, LOCAL_OUTBOUND),
+    unreachable: new SmtpProvider({ ...config, port: await closedPort() }, LOCAL_OUTBOUND),
     message: helloEmail,
     addresses: ["ada@example.com", "grace@example.com"],
     accepted: () => smtp.messages.length,
@@ -24,12 +25,10 @@ providerContract("smtp", async () => {
 describe("smtp provider", () => {
   it("puts the Message-ID it answers on the message, from the idempotency key and the sender's domain", async () => {
     const smtp = await startTestSmtpServer();
-    const provider = new SmtpProvider({
-      host: "127.0.0.1",
-      port: smtp.port,
-      secure: false,
-      from: "news@shop.example",
-    });
+    const provider = new SmtpProvider(
+      { host: "127.0.0.1", port: smtp.port, secure: false, from: "news@shop.example" },
+      LOCAL_OUTBOUND,
+    );
     try {
       const result = await provider.send(
         {
@@ -58,7 +57,10 @@ describe("smtp provider", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const provider = new SmtpProvider({ host: "127.0.0.1", port, secure: false, from: "a@example.com" });
+    const provider = new SmtpProvider(
+      { host: "127.0.0.1", port, secure: false, from: "a@example.com" },
+      LOCAL_OUTBOUND,
+    );
     const result = await provider.send(
       { channel: "email", to: "b@example.com", subject: "s", html: "<p>x</p>", text: "x", headers: {} },
       { idempotencyKey: "dlv_unreachable" },
@@ -95,8 +97,8 @@ describe("smtp provider", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.server.address() as AddressInfo).port;
     const config = { host: "127.0.0.1", port, secure: false, from: "news@shop.example" };
-    const withLogin = new SmtpProvider({ ...config, username: "apikey", password: "s3cret" });
-    const anonymous = new SmtpProvider(config);
+    const withLogin = new SmtpProvider({ ...config, username: "apikey", password: "s3cret" }, LOCAL_OUTBOUND);
+    const anonymous = new SmtpProvider(config, LOCAL_OUTBOUND);
     try {
       const refused = await withLogin.send(helloEmail("ada@example.com"), { idempotencyKey: "dlv_tls" });
       assert.equal(refused.ok, false);

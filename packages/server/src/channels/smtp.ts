@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { connect, type Socket } from "node:net";
+import { Socket } from "node:net";
 import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
+import { type Outbound, OutboundRefused } from "../outbound/outbound";
 import type { ProviderDefinition, SetupProblem } from "./definition";
 import { asciiDomain, composeEmail, type Mailbox } from "./mime";
 import type { ChannelProvider, EmailMessage, SendFailure, SendOptions, SendResult } from "./provider";
@@ -117,37 +118,32 @@ export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
   redact({ password, ...rest }) {
     return { ...rest, passwordSet: typeof password === "string" && password.length > 0 };
   },
-  create: (config) => new SmtpProvider(config),
+  outboundHosts: (config) => [{ field: "host", host: config.host }],
+  create: (config, outbound) => new SmtpProvider(config, outbound),
 };
 
 /**
- * Opens the TCP connection for nodemailer with Nagle's algorithm off (nodemailer then speaks
- * SMTP over it, STARTTLS included). Only a `connection` it is handed is used by its pool. If
- * this connection fails, nodemailer is left to connect by itself: its pool reports its own
- * connection errors to the waiting message, but not an error passed back from here (the
- * message would wait forever).
+ * The TCP connection nodemailer speaks SMTP over (STARTTLS and TLS from the first byte
+ * included: nodemailer upgrades it, checking the certificate against the host name), opened to
+ * the address `outbound` checked at this moment — never to one nodemailer would resolve again.
+ * The socket is handed over before it connects, so a refused address or a failed connection
+ * reaches nodemailer as the socket's error, which fails the waiting message and frees its pool
+ * slot (an error passed back from here instead would leave the slot taken for good).
+ * Nagle's algorithm is off: SMTP is a ping-pong of short commands, and each could wait for the
+ * peer's delayed ACK (~40 ms), which capped a connection at ~20 messages/s.
  */
-function noDelaySocket(
-  options: { host?: string; port?: number; connectionTimeout?: number },
-  callback: (error: Error | null, options?: { connection: Socket }) => void,
-) {
-  const socket = connect({ host: options.host ?? "127.0.0.1", port: options.port ?? 25 });
-  socket.setNoDelay(true);
-  socket.setKeepAlive(true);
-  coalesceWrites(socket);
-  let settled = false;
-  const settle = (connection?: Socket) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    callback(null, connection ? { connection } : undefined);
+function guardedSocket(outbound: Outbound, host: string, port: number) {
+  return (_options: unknown, callback: (error: Error | null, options?: { connection: Socket }) => void) => {
+    const socket = new Socket();
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true);
+    coalesceWrites(socket);
+    callback(null, { connection: socket });
+    outbound.resolve(host).then(
+      ({ address }) => socket.connect({ host: address, port }),
+      (error: Error) => socket.destroy(error),
+    );
   };
-  const timer = setTimeout(() => {
-    socket.destroy();
-    settle();
-  }, options.connectionTimeout ?? 10_000);
-  socket.once("connect", () => settle(socket));
-  socket.once("error", () => settle());
 }
 
 /**
@@ -190,7 +186,10 @@ export class SmtpProvider implements ChannelProvider<"email"> {
   readonly #domain: string;
   readonly #from: Mailbox;
 
-  constructor(readonly config: SmtpConfig) {
+  constructor(
+    readonly config: SmtpConfig,
+    outbound: Outbound,
+  ) {
     this.#from = mailboxOf(config.from);
     this.#domain = senderAddress(config.from)?.split("@")[1] ?? "journeys.invalid";
     this.#transport = nodemailer.createTransport({
@@ -210,9 +209,7 @@ export class SmtpProvider implements ChannelProvider<"email"> {
       socketTimeout: 30_000,
       disableFileAccess: true,
       disableUrlAccess: true,
-      // SMTP is a ping-pong of short commands; with Nagle's algorithm each one can wait for
-      // the peer's delayed ACK (~40 ms), which capped a connection at ~20 messages/s.
-      ...(config.secure ? {} : { getSocket: noDelaySocket }),
+      getSocket: guardedSocket(outbound, config.host, config.port),
     });
   }
 
@@ -255,25 +252,30 @@ export class SmtpProvider implements ChannelProvider<"email"> {
 }
 
 /**
- * What an SMTP failure means for the delivery.
+ * What an SMTP failure means for the delivery, in words fit for the tenant: the reply code and
+ * enhanced status code (`550 5.1.1`) but never the remote's own text, which would hand back
+ * whatever a server on the other end says (a banner, an internal host name) and let a set-up
+ * map which ports answer.
  *
- * @example classifySmtpError({ responseCode: 550, response: "550 5.1.1 no such user" })
- *   // → { ok: false, kind: "permanent", message: "550 5.1.1 no such user" }
+ * @example classifySmtpError({ responseCode: 550, response: "550 5.1.1 <ada@x.test>: no such user" })
+ *   // → { ok: false, kind: "permanent", message: "the mail server refused the message (SMTP 550 5.1.1)" }
  */
 export function classifySmtpError(error: unknown): SendFailure {
+  if (error instanceof OutboundRefused) return { ok: false, kind: "retryable", message: error.message };
   const e = (error ?? {}) as {
     responseCode?: unknown;
     response?: unknown;
     code?: unknown;
     message?: unknown;
   };
-  const reply = typeof e.response === "string" ? e.response : String(e.message ?? error);
   const code = typeof e.responseCode === "number" ? e.responseCode : null;
+  const reply = typeof e.response === "string" ? e.response : "";
+  const status = code === null ? "" : ` (SMTP ${code}${enhancedStatus(reply, code)})`;
   if (code === 530 || code === 535 || e.code === "EAUTH") {
     return {
       ok: false,
       kind: "retryable",
-      message: `the SMTP server refused the login (check the set-up): ${reply}`,
+      message: `the SMTP server refused the login: check the username and password of the set-up${status}`,
     };
   }
   if (e.code === "ETLS") {
@@ -282,14 +284,29 @@ export function classifySmtpError(error: unknown): SendFailure {
       kind: "retryable",
       message:
         "the SMTP server did not set up TLS (STARTTLS), so the login was not sent: use a server " +
-        `that offers STARTTLS, or port 465 with secure: true (check the set-up): ${reply}`,
+        "that offers STARTTLS, or port 465 with secure: true (check the set-up)",
     };
   }
-  if (code !== null && code >= 500) return { ok: false, kind: "permanent", message: reply };
-  if (code !== null && code >= 400) return { ok: false, kind: "retryable", message: reply };
-  return {
-    ok: false,
-    kind: "retryable",
-    message: `${typeof e.code === "string" ? `${e.code}: ` : ""}${reply}`,
-  };
+  if (code !== null && code >= 500)
+    return { ok: false, kind: "permanent", message: `the mail server refused the message${status}` };
+  if (code !== null && code >= 400)
+    return { ok: false, kind: "retryable", message: `the mail server deferred the message${status}` };
+  return { ok: false, kind: "retryable", message: connectionTrouble(String(e.message ?? "")) };
+}
+
+/** The enhanced status code of a reply (RFC 3463, `5.1.1`), when its class matches the reply's. */
+function enhancedStatus(reply: string, code: number): string {
+  const found = /^\d{3}[ -](\d)\.(\d{1,3})\.(\d{1,3})\b/.exec(reply);
+  return found && Number(found[1]) === Math.floor(code / 100) ? ` ${found[1]}.${found[2]}.${found[3]}` : "";
+}
+
+/** A failure without a reply, by kind only. */
+function connectionTrouble(message: string): string {
+  if (/ECONNREFUSED/.test(message)) return "could not connect to the SMTP server (connection refused)";
+  if (/ENOTFOUND|EAI_AGAIN|did not resolve|has no address/.test(message))
+    return "could not connect to the SMTP server (its host name does not resolve)";
+  if (/ETIMEDOUT|timeout/i.test(message)) return "could not connect to the SMTP server (timed out)";
+  if (/greeting|Invalid|unexpected/i.test(message))
+    return "the server at the SMTP host and port does not answer as an SMTP server";
+  return "the connection to the SMTP server failed";
 }

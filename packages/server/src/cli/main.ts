@@ -5,6 +5,7 @@ import { systemClock } from "../clock";
 import { ConfigError, loadConfig } from "../config";
 import { JourneysError } from "../errors";
 import { newId } from "../ids";
+import { Outbound } from "../outbound/outbound";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { migrateStore, openStore } from "../store/open-store";
@@ -95,7 +96,13 @@ async function admin(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     },
   });
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const r: Resources = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs() };
+  const r: Resources = {
+    store,
+    clock: systemClock,
+    newId,
+    catalogs: new SegmentCatalogs(),
+    outbound: new Outbound({ allowPrivateNetwork: config.allowPrivateNetwork }),
+  };
   try {
     switch (sub) {
       case "create-business": {

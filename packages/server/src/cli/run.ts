@@ -11,6 +11,7 @@ import { JourneysError } from "../errors";
 import { buildApp } from "../http/app";
 import { newId } from "../ids";
 import { buildOpsApp } from "../ops/ops-server";
+import { Outbound } from "../outbound/outbound";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { openStore } from "../store/open-store";
@@ -35,7 +36,13 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
   const log = createLogger(config);
   const clock: Clock = config.clock === "manual" ? new ManualClock(Date.now()) : systemClock;
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const resources: Resources = { store, clock, newId, catalogs: new SegmentCatalogs() };
+  const resources: Resources = {
+    store,
+    clock,
+    newId,
+    catalogs: new SegmentCatalogs(),
+    outbound: new Outbound({ allowPrivateNetwork: config.allowPrivateNetwork }),
+  };
   log.info({ store: store.dialect, location: store.location, roles }, "store ready");
 
   if (options.demo && (await countBusinesses(resources)) === 0) {
@@ -49,7 +56,7 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
 
   // One provider cache per process: the admin settle endpoint and the worker send through it,
   // on a thread of its own so sending does not compete with requests and the engine.
-  const senders = new SenderThread();
+  const senders = new SenderThread({ allowPrivateNetwork: config.allowPrivateNetwork });
   const providers = new ProviderCache(senders.build);
   const app = roles.includes("api")
     ? await buildApp({ resources, config, logger: log, dispatch: dispatchStep(providers, config.publicUrl) })

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ProviderCache } from "../channels/providers";
+import type { ProviderCache } from "../channels/providers";
 import { putChannel } from "../channels/setup";
 import { startTestSmtpServer, type TestSmtpServer } from "../channels/test-smtp-server";
 import { dispatchDue } from "../dispatcher/dispatch";
@@ -8,6 +8,7 @@ import { DefinitionCache } from "../engine/definitions";
 import { settle } from "../engine/loop";
 import { DIALECTS } from "../testing/dialects";
 import { activeEmailJourney } from "../testing/email-journey";
+import { localProviders } from "../testing/outbound";
 import { bearer, useApp } from "../testing/use-app";
 
 const basic = (writeKey: string) => ({
@@ -21,7 +22,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       if (dialect.skip) return;
       t.smtp = await startTestSmtpServer();
-      t.providers = new ProviderCache();
+      t.providers = localProviders();
     });
     after(async () => {
       await t.providers?.close();

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createBusiness } from "../accounts/businesses";
-import { ProviderCache } from "../channels/providers";
 import { putChannel } from "../channels/setup";
 import { rawHeader, startTestSmtpServer, type TestSmtpServer } from "../channels/test-smtp-server";
 import { ManualClock } from "../clock";
@@ -10,6 +9,7 @@ import type { Resources } from "../resources";
 import { readJson } from "../store/json";
 import { createTemplate } from "../templates/templates";
 import { DIALECTS } from "../testing/dialects";
+import { localProviders } from "../testing/outbound";
 import { useApp } from "../testing/use-app";
 import { dispatchDue } from "./dispatch";
 import type { DispatchOptions } from "./options";
@@ -33,7 +33,7 @@ for (const dialect of DIALECTS) {
       t.r = { ...ctx.resources, clock: t.clock };
       t.businessId = ctx.alpha.businessId;
       t.options = {
-        providers: new ProviderCache(),
+        providers: localProviders(),
         publicUrl: "https://journeys.test/",
         random: () => 0.5,
         retry: { maxAttempts: 3, baseMs: 30_000 },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ProviderCache } from "../channels/providers";
+import type { ProviderCache } from "../channels/providers";
 import { putChannel } from "../channels/setup";
 import { startTestSmtpServer, type TestSmtpServer } from "../channels/test-smtp-server";
 import { ManualClock } from "../clock";
@@ -8,6 +8,7 @@ import { createCustomer } from "../customers/edit";
 import type { Resources } from "../resources";
 import { createTemplate } from "../templates/templates";
 import { DIALECTS } from "../testing/dialects";
+import { localProviders } from "../testing/outbound";
 import { useApp } from "../testing/use-app";
 import { claimDeliveries } from "./claim";
 import { deliver } from "./deliver";
@@ -27,7 +28,7 @@ for (const dialect of DIALECTS) {
       t.smtp = await startTestSmtpServer();
       t.clock = new ManualClock(Date.UTC(2030, 0, 1));
       t.r = { ...ctx.resources, clock: t.clock };
-      t.providers = new ProviderCache();
+      t.providers = localProviders();
       await putChannel(t.r, ctx.alpha.businessId, "email", {
         provider: "smtp",
         host: "127.0.0.1",

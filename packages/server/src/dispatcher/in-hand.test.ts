@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ProviderCache } from "../channels/providers";
+import type { ProviderCache } from "../channels/providers";
 import { putChannel } from "../channels/setup";
 import { startTestSmtpServer, type TestSmtpServer } from "../channels/test-smtp-server";
 import { ManualClock } from "../clock";
@@ -9,6 +9,7 @@ import type { Resources } from "../resources";
 import type { DeliveriesTable } from "../store/schema";
 import { createTemplate } from "../templates/templates";
 import { DIALECTS } from "../testing/dialects";
+import { localProviders } from "../testing/outbound";
 import { useApp } from "../testing/use-app";
 import { InHand } from "./in-hand";
 import { startDispatcher } from "./loop";
@@ -78,7 +79,7 @@ for (const dialect of DIALECTS) {
       if (dialect.skip) return;
       t.smtp = await startTestSmtpServer();
       t.r = ctx.resources;
-      t.providers = new ProviderCache();
+      t.providers = localProviders();
       const businessId = ctx.alpha.businessId;
       await putChannel(t.r, businessId, "email", {
         provider: "smtp",

@@ -5,7 +5,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from "./backoff";
  * How the dispatcher runs. Only `providers` and `publicUrl` have no default.
  *
  * @example
- *   const options: DispatchOptions = { providers: new ProviderCache(), publicUrl: "https://journeys.example.com" };
+ *   const options: DispatchOptions = { providers: new ProviderCache(buildProvider(r.outbound)), publicUrl: "https://journeys.example.com" };
  */
 export interface DispatchOptions {
   providers: ProviderCache;

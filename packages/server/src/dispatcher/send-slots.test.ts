@@ -3,11 +3,11 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
-import { ProviderCache } from "../channels/providers";
 import { putChannel } from "../channels/setup";
 import { createCustomer } from "../customers/edit";
 import { createTemplate } from "../templates/templates";
 import { DIALECTS } from "../testing/dialects";
+import { localProviders } from "../testing/outbound";
 import { useApp } from "../testing/use-app";
 import { startDispatcher } from "./loop";
 import { queueDelivery } from "./testing";
@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
         });
         await queueDelivery(r, { businessId, customerId: customer.id, templateId: template.id });
       }
-      const providers = new ProviderCache();
+      const providers = localProviders();
       const errors: unknown[] = [];
       const dispatcher = startDispatcher(
         r,

@@ -6,6 +6,7 @@ import { newId } from "../ids";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { DIALECTS } from "../testing/dialects";
+import { LOCAL_OUTBOUND } from "../testing/outbound";
 import { type Prng, prng } from "../testing/random";
 import { insertSegments } from "../testing/segments";
 import { type IngestResult, ingest } from "./ingest";
@@ -139,6 +140,7 @@ describe("[postgres] the batched writer equals SQLite's per-message writer (seed
             clock: { kind: "manual", now: () => AT },
             newId,
             catalogs: new SegmentCatalogs(),
+            outbound: LOCAL_OUTBOUND,
           };
           const { businessId } = await createBusinessWithOwner(r, {
             name: "Fuzz",

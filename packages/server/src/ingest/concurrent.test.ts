@@ -9,6 +9,7 @@ import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { fillCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
+import { LOCAL_OUTBOUND } from "../testing/outbound";
 import { insertSegments } from "../testing/segments";
 import { useStore } from "../testing/use-store";
 import { ingest } from "./ingest";
@@ -29,6 +30,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           clock: systemClock,
           newId,
           catalogs: new SegmentCatalogs(),
+          outbound: LOCAL_OUTBOUND,
         });
       } finally {
         await sibling.close();

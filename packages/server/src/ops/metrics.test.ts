@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
-import { ProviderCache } from "../channels/providers";
 import { putChannel } from "../channels/setup";
 import { startTestSmtpServer, type TestSmtpServer } from "../channels/test-smtp-server";
 import { ManualClock } from "../clock";
@@ -12,6 +11,7 @@ import { runDueLanes } from "../engine/loop";
 import { ingest } from "../ingest/ingest";
 import { DIALECTS } from "../testing/dialects";
 import { activeEmailJourney } from "../testing/email-journey";
+import { localProviders } from "../testing/outbound";
 import { useStore } from "../testing/use-store";
 import { buildOpsApp } from "./ops-server";
 
@@ -115,7 +115,7 @@ for (const dialect of DIALECTS) {
       assert.equal(sample(stepped, "journeys_engine_work_due"), 0);
       assert.equal(sample(stepped, "journeys_outbox_depth"), 3);
 
-      const providers = new ProviderCache();
+      const providers = localProviders();
       try {
         await dispatchDue(r, { providers, publicUrl: "https://journeys.test" });
       } finally {
@@ -150,7 +150,7 @@ for (const dialect of DIALECTS) {
       assert.equal(sample(await scrape(), "journeys_engine_work_due"), 1);
       await runDueLanes(r, new DefinitionCache(), { limit: 100, lanes: 1 });
       t.smtp.failNext(451, "4.3.0 try again later");
-      const providers = new ProviderCache();
+      const providers = localProviders();
       try {
         await dispatchDue(r, { providers, publicUrl: "https://journeys.test" });
       } finally {

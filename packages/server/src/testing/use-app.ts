@@ -1,10 +1,11 @@
 import { after, before } from "node:test";
 import pino from "pino";
 import { type BusinessCredentials, createBusinessWithOwner } from "../accounts/bootstrap";
-import { ProviderCache } from "../channels/providers";
+import { buildProvider, ProviderCache } from "../channels/providers";
 import type { Clock } from "../clock";
 import { dispatchStep } from "../engine/dispatch";
 import { type App, buildApp } from "../http/app";
+import type { Outbound } from "../outbound/outbound";
 import type { Resources } from "../resources";
 import type { TestDialect, TestStore } from "./dialects";
 import { useStore } from "./use-store";
@@ -14,7 +15,7 @@ export const ADMIN_TOKEN = "test-admin-token-0123456789";
 /** An in-process app (no port) on a fresh store, with two businesses to test isolation. */
 export function useApp(
   dialect: TestDialect,
-  options: { bodyLimit?: number; clock?: () => Clock } = {},
+  options: { bodyLimit?: number; clock?: () => Clock; outbound?: Outbound } = {},
 ): {
   app: App;
   store: TestStore;
@@ -22,7 +23,10 @@ export function useApp(
   alpha: BusinessCredentials;
   beta: BusinessCredentials;
 } {
-  const storeCtx = useStore(dialect, options.clock ? { clock: options.clock } : {});
+  const storeCtx = useStore(dialect, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.outbound ? { outbound: options.outbound } : {}),
+  });
   const ctx = {} as {
     app: App;
     store: TestStore;
@@ -38,7 +42,10 @@ export function useApp(
       resources: ctx.resources,
       // JOURNEYS_TEST_LOG=1 prints the app's logs (500s included) while debugging a test.
       ...(process.env.JOURNEYS_TEST_LOG ? { logger: pino({ level: "warn" }) } : {}),
-      dispatch: dispatchStep(new ProviderCache(), "http://127.0.0.1:3000"),
+      dispatch: dispatchStep(
+        new ProviderCache(buildProvider(ctx.resources.outbound)),
+        "http://127.0.0.1:3000",
+      ),
       config: { adminToken: ADMIN_TOKEN, bodyLimit: options.bodyLimit ?? 1_048_576, env: "test" },
     });
     ctx.alpha = await createBusinessWithOwner(ctx.resources, {

@@ -1,14 +1,16 @@
 import { after, before } from "node:test";
 import { type Clock, systemClock } from "../clock";
 import { newId } from "../ids";
+import type { Outbound } from "../outbound/outbound";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import type { TestDialect, TestStore } from "./dialects";
+import { LOCAL_OUTBOUND } from "./outbound";
 
 /** Opens a fresh store of `dialect` before the suite and drops it after. */
 export function useStore(
   dialect: TestDialect,
-  options: { clock?: () => Clock } = {},
+  options: { clock?: () => Clock; outbound?: Outbound } = {},
 ): { store: TestStore; resources: Resources } {
   const ctx = {} as { store: TestStore; resources: Resources };
   before(async () => {
@@ -19,6 +21,7 @@ export function useStore(
       clock: options.clock?.() ?? systemClock,
       newId,
       catalogs: new SegmentCatalogs(),
+      outbound: options.outbound ?? LOCAL_OUTBOUND,
     };
   });
   after(async () => {

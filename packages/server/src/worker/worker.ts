@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { sweepSessions } from "../accounts/sessions";
-import { ProviderCache } from "../channels/providers";
+import { buildProvider, ProviderCache } from "../channels/providers";
 import { type Dispatcher, startDispatcher } from "../dispatcher/loop";
 import { startEngine } from "../engine/loop";
 import type { Resources } from "../resources";
@@ -35,7 +35,7 @@ export async function startWorker(
   options: WorkerOptions = { publicUrl: "http://127.0.0.1:3000" },
 ): Promise<Worker> {
   // A cache handed in belongs to the caller (who closes it); one made here is closed on stop.
-  const providers = options.providers ?? new ProviderCache();
+  const providers = options.providers ?? new ProviderCache(buildProvider(r.outbound));
   const ownsProviders = options.providers === undefined;
   const dispatcher = startDispatcher(r, { providers, publicUrl: options.publicUrl }, (error) =>
     log.error({ err: error }, "dispatch failed"),
