@@ -34,7 +34,10 @@ describe("configuration", () => {
     assert.equal(loadConfig({}).allowPrivateNetwork, false);
     assert.equal(loadConfig({ JOURNEYS_ALLOW_PRIVATE_NETWORK: "TRUE" }).allowPrivateNetwork, true);
     assert.equal(loadConfig({ JOURNEYS_ALLOW_PRIVATE_NETWORK: "false" }).allowPrivateNetwork, false);
-    assert.throws(() => loadConfig({ JOURNEYS_ALLOW_PRIVATE_NETWORK: "yes" }), /JOURNEYS_ALLOW_PRIVATE_NETWORK/);
+    assert.throws(
+      () => loadConfig({ JOURNEYS_ALLOW_PRIVATE_NETWORK: "yes" }),
+      /JOURNEYS_ALLOW_PRIVATE_NETWORK/,
+    );
   });
 
   it("refuses the manual clock outside the test environment", () => {

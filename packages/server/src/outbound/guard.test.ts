@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { buildProvider, ProviderCache } from "../channels/providers";
-import { putChannel } from "../channels/setup";
 import { SmtpProvider } from "../channels/smtp";
 import { helloEmail, startTestSmtpServer } from "../channels/test-smtp-server";
 import { dispatchDue } from "../dispatcher/dispatch";
