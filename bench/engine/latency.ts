@@ -19,6 +19,7 @@ import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { readJson, writeJson } from "../../packages/server/src/store/json";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
 import type { Store } from "../../packages/server/src/store/store";
+import { RenderThreads } from "../../packages/server/src/templates/render-threads";
 import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 import { startWorker } from "../../packages/server/src/worker/worker";
 import { percentile } from "./drain";
@@ -60,6 +61,7 @@ export async function eventToSmtp(
     newId,
     catalogs: new SegmentCatalogs(),
     outbound: LOCAL_OUTBOUND,
+    renderer: new RenderThreads(),
   };
   const business = await createBusinessWithOwner(r, {
     name: "Latency",
@@ -113,13 +115,20 @@ export async function eventToSmtp(
 
   const app = await buildApp({
     resources: r,
-    config: { adminToken: undefined, bodyLimit: 1_048_576, env: "test" },
+    config: {
+      adminToken: undefined,
+      bodyLimit: 1_048_576,
+      env: "test",
+      publicUrl: "http://127.0.0.1:3000",
+      trustProxy: false,
+    },
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   // As `journeys start` runs it: providers on the sender thread.
   const senders = new SenderThread({ allowPrivateNetwork: true });
   senders.warm();
+  r.renderer.warm();
   const providers = new ProviderCache(senders.build);
   const worker = await startWorker(r, pino({ level: "silent" }), { publicUrl: url, providers });
   // Customers exist first, one per event: a customer is in a journey once per run.
@@ -189,6 +198,7 @@ export async function eventToSmtp(
   await worker.stop();
   await providers.close();
   await senders.close();
+  await r.renderer.close();
   await app.close();
   // Where the time went: event stored → delivery queued by the engine → sent by the dispatcher.
   const events = await store.db

@@ -7,6 +7,7 @@ import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { writeJson } from "../../packages/server/src/store/json";
 import type { Store } from "../../packages/server/src/store/store";
+import { RenderThreads } from "../../packages/server/src/templates/render-threads";
 import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 
 export const T0 = Date.UTC(2026, 0, 5, 9);
@@ -19,7 +20,14 @@ export const DAY = 86_400_000;
  */
 export async function seed(store: Store, customers: number) {
   const clock = new ManualClock(T0);
-  const r: Resources = { store, clock, newId, catalogs: new SegmentCatalogs(), outbound: LOCAL_OUTBOUND };
+  const r: Resources = {
+    store,
+    clock,
+    newId,
+    catalogs: new SegmentCatalogs(),
+    outbound: LOCAL_OUTBOUND,
+    renderer: new RenderThreads(),
+  };
   const business = await createBusinessWithOwner(r, {
     name: "Bench",
     plan: "enterprise",

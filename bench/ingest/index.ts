@@ -11,6 +11,7 @@ import { newId } from "../../packages/server/src/ids";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import { RenderThreads } from "../../packages/server/src/templates/render-threads";
 import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 import { insertSegments } from "../../packages/server/src/testing/segments";
 import { benchDatabaseUrl } from "../postgres-database";
@@ -42,6 +43,7 @@ const bench: Benchmark = async ({ quick, log }) => {
     newId,
     catalogs: new SegmentCatalogs(),
     outbound: LOCAL_OUTBOUND,
+    renderer: new RenderThreads(),
   };
   try {
     const business = await createBusinessWithOwner(r, {
@@ -53,7 +55,13 @@ const bench: Benchmark = async ({ quick, log }) => {
 
     const app = await buildApp({
       resources: r,
-      config: { adminToken: undefined, bodyLimit: 1_048_576, env: "test" },
+      config: {
+        adminToken: undefined,
+        bodyLimit: 1_048_576,
+        env: "test",
+        publicUrl: "http://127.0.0.1:3000",
+        trustProxy: false,
+      },
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -10,6 +10,7 @@ import { applyMessages } from "../../packages/server/src/ingest/pipeline";
 import type { Resources } from "../../packages/server/src/resources";
 import { SegmentCatalogs } from "../../packages/server/src/segments/catalog";
 import { openPostgresStore } from "../../packages/server/src/store/postgres/postgres-store";
+import { RenderThreads } from "../../packages/server/src/templates/render-threads";
 import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 import { insertSegments } from "../../packages/server/src/testing/segments";
 import { withDatabase } from "../postgres-database";
@@ -37,6 +38,7 @@ async function twoProcesses(
     store: sibling,
     catalogs: new SegmentCatalogs(),
     outbound: LOCAL_OUTBOUND,
+    renderer: new RenderThreads(),
   };
   let failed = 0;
   const started = performance.now();
@@ -83,6 +85,7 @@ export async function postgresFigures(
       newId,
       catalogs: new SegmentCatalogs(),
       outbound: LOCAL_OUTBOUND,
+      renderer: new RenderThreads(),
     };
     try {
       const { businessId } = await createBusinessWithOwner(r, {

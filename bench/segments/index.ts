@@ -9,6 +9,7 @@ import { recomputeSegments } from "../../packages/server/src/segments/recompute"
 import { createSegment } from "../../packages/server/src/segments/segments";
 import { withSegmentTransaction } from "../../packages/server/src/segments/transaction";
 import { openSqliteStore } from "../../packages/server/src/store/sqlite/sqlite-store";
+import { RenderThreads } from "../../packages/server/src/templates/render-threads";
 import { LOCAL_OUTBOUND } from "../../packages/server/src/testing/outbound";
 import type { Benchmark } from "../types";
 
@@ -91,7 +92,14 @@ const bench: Benchmark = async ({ quick, log }) => {
     log(`seeding ${customers.toLocaleString("en-US")} customers`);
     const events = seed(store.raw, customers, now);
     log(`${events.toLocaleString("en-US")} stored events`);
-    const r = { store, clock: systemClock, newId, catalogs: new SegmentCatalogs(), outbound: LOCAL_OUTBOUND };
+    const r = {
+      store,
+      clock: systemClock,
+      newId,
+      catalogs: new SegmentCatalogs(),
+      outbound: LOCAL_OUTBOUND,
+      renderer: new RenderThreads(),
+    };
 
     // Baselines: the store's own floor for touching every customer once.
     let started = performance.now();

@@ -27,6 +27,8 @@ export interface Config {
    * the server runs in (SSRF).
    */
   allowPrivateNetwork: boolean;
+  /** Trust X-Forwarded-Proto / -For from the proxy in front (JOURNEYS_TRUST_PROXY). */
+  trustProxy: boolean;
   /** What does not stop the process but an operator must hear about: logged once at start. */
   warnings: string[];
 }
@@ -121,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const allowPrivateNetwork = flag(env.JOURNEYS_ALLOW_PRIVATE_NETWORK);
   if (allowPrivateNetwork === null) problems.push('JOURNEYS_ALLOW_PRIVATE_NETWORK must be "true" or "false"');
+  const trustProxy = flag(env.JOURNEYS_TRUST_PROXY);
+  if (trustProxy === null) problems.push('JOURNEYS_TRUST_PROXY must be "true" or "false"');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -136,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: bodyLimit ?? 1_048_576,
     publicUrl,
     allowPrivateNetwork: allowPrivateNetwork ?? false,
+    trustProxy: trustProxy ?? false,
     warnings,
   };
 }

@@ -27,4 +27,16 @@ export class JourneysError extends Error {
   }
 }
 
+/**
+ * A refusal for now, not for good: 429 with `Retry-After` (seconds), and the same in `details`.
+ *
+ * @example throw rateLimited("too_many_sign_ins", "too many wrong passwords for this account", 60)
+ */
+export function rateLimited(code: string, message: string, retryAfterSeconds: number): JourneysError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new JourneysError("rate_limited", code, `${message}; try again in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  });
+}
+
 export const notFound = (what: string) => new JourneysError("not_found", "not_found", `${what} not found`);

@@ -3,6 +3,7 @@ import type { IdGenerator } from "./ids";
 import type { Outbound } from "./outbound/outbound";
 import type { SegmentCatalogs } from "./segments/catalog";
 import type { Store } from "./store/store";
+import type { TemplateRenderer } from "./templates/render-threads";
 
 /**
  * What every system of the server shares, injected once at start (no global singletons).
@@ -16,4 +17,6 @@ export interface Resources {
   catalogs: SegmentCatalogs;
   /** The guard every connection a tenant's set-up names goes through (JOURNEYS_ALLOW_PRIVATE_NETWORK). */
   outbound: Outbound;
+  /** Renders templates off the main thread, fairly between businesses. */
+  renderer: TemplateRenderer;
 }

@@ -9,6 +9,7 @@ import { Outbound } from "../outbound/outbound";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { migrateStore, openStore } from "../store/open-store";
+import { RenderThreads } from "../templates/render-threads";
 import { runRoles } from "./run";
 
 const USAGE: Record<string, string> = {
@@ -102,6 +103,7 @@ async function admin(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     newId,
     catalogs: new SegmentCatalogs(),
     outbound: new Outbound({ allowPrivateNetwork: config.allowPrivateNetwork }),
+    renderer: new RenderThreads(),
   };
   try {
     switch (sub) {

@@ -16,6 +16,7 @@ import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
 import { openStore } from "../store/open-store";
 import { storeWarnings } from "../store/warnings";
+import { RenderThreads } from "../templates/render-threads";
 import { startWorker } from "../worker/worker";
 
 export type Role = "api" | "worker";
@@ -42,6 +43,7 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     newId,
     catalogs: new SegmentCatalogs(),
     outbound: new Outbound({ allowPrivateNetwork: config.allowPrivateNetwork }),
+    renderer: new RenderThreads(),
   };
   log.info({ store: store.dialect, location: store.location, roles }, "store ready");
 
@@ -80,7 +82,10 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
   for (const warning of config.warnings) log.warn(warning);
   for (const warning of await storeWarnings(store)) log.warn(warning);
   // After start-up, so answering /healthz does not wait for the thread's modules to load.
-  if (worker) senders.warm();
+  if (worker) {
+    senders.warm();
+    resources.renderer.warm();
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -96,6 +101,7 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     await ops?.close();
     await providers.close();
     await senders.close();
+    await resources.renderer.close();
     await store.close();
     log.info("stopped cleanly");
     process.exit(0);

@@ -1,7 +1,7 @@
 import type { OutgoingMessage, SendResult } from "../channels/provider";
 import { unsubscribeToken } from "../channels/unsubscribe";
 import type { Resources } from "../resources";
-import { type RenderedContent, renderTemplate } from "../templates/render";
+import type { RenderedContent } from "../templates/render";
 import { retryDelay } from "./backoff";
 import { holdFence } from "./claim";
 import { decide } from "./decide";
@@ -62,7 +62,7 @@ export async function deliver(
   })}`;
   let message: OutgoingMessage;
   try {
-    const rendered = await renderTemplate(decision.template, {
+    const rendered = await r.renderer.render(d.businessId, decision.template, {
       customer: decision.customer,
       event: d.context?.event ?? null,
       business,

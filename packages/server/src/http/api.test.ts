@@ -129,6 +129,7 @@ for (const dialect of DIALECTS) {
       const wrong = await ctx.app.inject({
         method: "POST",
         url: "/api/v1/auth/login",
+        headers: { origin: "http://localhost" },
         payload: { email: "owner@alpha.test", password: "nope-nope-nope" },
       });
       assert.equal(wrong.statusCode, 401);
@@ -137,6 +138,7 @@ for (const dialect of DIALECTS) {
       const login = await ctx.app.inject({
         method: "POST",
         url: "/api/v1/auth/login",
+        headers: { origin: "http://localhost" },
         payload: { email: "Owner@Alpha.test", password: "alpha-password-1" },
       });
       assert.equal(login.statusCode, 200);
@@ -157,7 +159,13 @@ for (const dialect of DIALECTS) {
         `/business/${ctx.alpha.businessId}/marketing`,
       );
 
-      await ctx.app.inject({ method: "POST", url: "/api/v1/auth/logout", cookies });
+      const logout = await ctx.app.inject({
+        method: "POST",
+        url: "/api/v1/auth/logout",
+        headers: { "sec-fetch-site": "same-origin" },
+        cookies,
+      });
+      assert.equal(logout.statusCode, 204);
       assert.equal(
         (await ctx.app.inject({ url: `/api/v1/businesses/${ctx.alpha.businessId}`, cookies })).statusCode,
         401,

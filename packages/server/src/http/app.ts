@@ -7,6 +7,7 @@ import type { Config } from "../config";
 import type { Dispatch } from "../engine/loop";
 import { ingestRoutes } from "../ingest/routes";
 import type { Resources } from "../resources";
+import { installCsrfCheck } from "./csrf";
 import { installErrorHandling } from "./errors";
 import { installJsonShapeChecks } from "./json-shape";
 import { installMetrics } from "./metrics";
@@ -24,11 +25,12 @@ import { segmentRoutes } from "./routes/segments";
 import { templateRoutes } from "./routes/templates";
 import { uiRoutes } from "./routes/ui";
 import { unsubscribeRoutes } from "./routes/unsubscribe";
+import { installSecurityHeaders } from "./security-headers";
 import { installValidation } from "./validation";
 
 export interface AppOptions {
   resources: Resources;
-  config: Pick<Config, "adminToken" | "bodyLimit" | "env">;
+  config: Pick<Config, "adminToken" | "bodyLimit" | "env" | "publicUrl" | "trustProxy">;
   /** Sends due deliveries during `POST /api/v1/admin/settle` (absent: settle leaves them queued). */
   dispatch?: Dispatch;
   /** The process logger (pino); absent silences the app (tests). */
@@ -46,6 +48,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.config.bodyLimit,
     return503OnClosing: true,
+    // Behind a proxy the operator trusts, X-Forwarded-Proto/-For say how the client connected.
+    trustProxy: options.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
@@ -55,6 +59,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // "body must be object". Ingestion takes text/plain for browser SDKs (ingest/routes.ts).
   app.removeContentTypeParser("text/plain");
   await app.register(cookie);
+  installCsrfCheck(app, { publicUrl: options.config.publicUrl });
+  installSecurityHeaders(app);
   await app.register(swagger, {
     // Shared schemas keep their names (`Customer`, `Error`) in the document, not `def-0`.
     refResolver: {
@@ -90,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   installMetrics(app, options.resources);
   const r = options.resources;
   await app.register(healthRoutes(r));
-  await app.register(authRoutes(r), { prefix: "/api/v1/auth" });
+  await app.register(authRoutes(r, { publicUrl: options.config.publicUrl }), { prefix: "/api/v1/auth" });
   await app.register(adminRoutes(r, options.config.adminToken), { prefix: "/api/v1/admin" });
   await app.register(adminTimeRoutes(r, options.config.adminToken, options.dispatch), {
     prefix: "/api/v1/admin",

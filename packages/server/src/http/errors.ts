@@ -29,6 +29,9 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError | JourneysError | Error, request, reply) => {
     if (error instanceof JourneysError) {
+      const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (error.kind === "rate_limited" && typeof retryAfter === "number")
+        reply.header("retry-after", String(retryAfter));
       return reply.code(STATUS[error.kind]).send(body(error.code, error.message, error.details));
     }
     const fastifyError = error as FastifyError;

@@ -5,6 +5,7 @@ import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
+import { RenderThreads } from "../templates/render-threads";
 import { DIALECTS } from "../testing/dialects";
 import { LOCAL_OUTBOUND } from "../testing/outbound";
 import { type Prng, prng } from "../testing/random";
@@ -141,6 +142,7 @@ describe("[postgres] the batched writer equals SQLite's per-message writer (seed
             newId,
             catalogs: new SegmentCatalogs(),
             outbound: LOCAL_OUTBOUND,
+            renderer: new RenderThreads(),
           };
           const { businessId } = await createBusinessWithOwner(r, {
             name: "Fuzz",

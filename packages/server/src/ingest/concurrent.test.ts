@@ -7,6 +7,7 @@ import { importCustomers } from "../customers/import";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
+import { RenderThreads } from "../templates/render-threads";
 import { fillCustomers } from "../testing/customers";
 import { DIALECTS } from "../testing/dialects";
 import { LOCAL_OUTBOUND } from "../testing/outbound";
@@ -31,6 +32,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           newId,
           catalogs: new SegmentCatalogs(),
           outbound: LOCAL_OUTBOUND,
+          renderer: new RenderThreads(),
         });
       } finally {
         await sibling.close();

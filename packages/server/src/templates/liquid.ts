@@ -78,7 +78,9 @@ function engine(html: boolean): Liquid {
     ownPropertyOnly: true,
     templates: {},
     parseLimit: 256 * 1024,
-    renderLimit: 1_000,
+    // A render stops after 250 ms between tags; render-threads.ts stops a thread that runs past
+    // its deadline inside one filter call, where liquidjs cannot check.
+    renderLimit: 250,
     memoryLimit: 16 * 1024 * 1024,
     ...(html ? { outputEscape: escapeOutput } : {}),
   });

@@ -3,7 +3,7 @@ import { findCustomer } from "../customers/export";
 import { blankCustomer } from "../customers/profile";
 import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
-import { type RenderedContent, renderTemplate } from "./render";
+import type { RenderedContent } from "./render";
 import { getTemplate } from "./templates";
 
 /** The link previews show where the signed unsubscribe link will be. */
@@ -28,7 +28,7 @@ export async function previewTemplate(
     ? await findCustomer(r.store.db, businessId, input.customerId)
     : blankCustomer("cus_preview", r.clock.now());
   try {
-    return await renderTemplate(template, {
+    return await r.renderer.render(businessId, template, {
       customer,
       event: input.event ?? null,
       business,

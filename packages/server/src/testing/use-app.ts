@@ -15,7 +15,13 @@ export const ADMIN_TOKEN = "test-admin-token-0123456789";
 /** An in-process app (no port) on a fresh store, with two businesses to test isolation. */
 export function useApp(
   dialect: TestDialect,
-  options: { bodyLimit?: number; clock?: () => Clock; outbound?: Outbound } = {},
+  options: {
+    bodyLimit?: number;
+    clock?: () => Clock;
+    outbound?: Outbound;
+    publicUrl?: string;
+    trustProxy?: boolean;
+  } = {},
 ): {
   app: App;
   store: TestStore;
@@ -46,7 +52,13 @@ export function useApp(
         new ProviderCache(buildProvider(ctx.resources.outbound)),
         "http://127.0.0.1:3000",
       ),
-      config: { adminToken: ADMIN_TOKEN, bodyLimit: options.bodyLimit ?? 1_048_576, env: "test" },
+      config: {
+        adminToken: ADMIN_TOKEN,
+        bodyLimit: options.bodyLimit ?? 1_048_576,
+        env: "test",
+        publicUrl: options.publicUrl ?? "http://127.0.0.1:3000",
+        trustProxy: options.trustProxy ?? false,
+      },
     });
     ctx.alpha = await createBusinessWithOwner(ctx.resources, {
       name: "Alpha",

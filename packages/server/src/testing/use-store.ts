@@ -4,6 +4,7 @@ import { newId } from "../ids";
 import type { Outbound } from "../outbound/outbound";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
+import { RenderThreads } from "../templates/render-threads";
 import type { TestDialect, TestStore } from "./dialects";
 import { LOCAL_OUTBOUND } from "./outbound";
 
@@ -22,9 +23,11 @@ export function useStore(
       newId,
       catalogs: new SegmentCatalogs(),
       outbound: options.outbound ?? LOCAL_OUTBOUND,
+      renderer: new RenderThreads(),
     };
   });
   after(async () => {
+    await ctx.resources?.renderer.close();
     await ctx.store?.drop();
   });
   return ctx;

@@ -13,7 +13,10 @@ const Me = Type.Object({
 });
 
 /** Sign-in for the UI: email + password → HttpOnly session cookie. */
-export function authRoutes(r: Resources): FastifyPluginAsyncTypebox {
+export function authRoutes(r: Resources, options: { publicUrl: string }): FastifyPluginAsyncTypebox {
+  // Served over https (JOURNEYS_PUBLIC_URL, or a trusted proxy's X-Forwarded-Proto), the cookie
+  // is never sent over plain http.
+  const httpsOnly = options.publicUrl.startsWith("https://");
   return async (app) => {
     app.post(
       "/login",
@@ -27,11 +30,12 @@ export function authRoutes(r: Resources): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Me, 400: ErrorSchema, 401: ErrorSchema },
+          response: { 200: Me, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
         },
       },
       async (request, reply) => {
-        const user = await verifyCredentials(r, request.body.email, request.body.password);
+        const { email, password } = request.body;
+        const user = await verifyCredentials(r, email, password);
         if (!user)
           throw new JourneysError("unauthenticated", "invalid_credentials", "wrong email or password");
         const session = await createSession(r, user.id);
@@ -39,7 +43,7 @@ export function authRoutes(r: Resources): FastifyPluginAsyncTypebox {
           path: "/",
           httpOnly: true,
           sameSite: "lax",
-          secure: request.protocol === "https",
+          secure: httpsOnly || request.protocol === "https",
           maxAge: Math.floor(SESSION_TTL_MS / 1000),
         });
         return { user, businesses: await membershipsOf(r, user.id) };

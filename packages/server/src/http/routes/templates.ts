@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { Resources } from "../../resources";
 import { previewTemplate } from "../../templates/preview";
+import { PreviewSlots } from "../../templates/preview-slots";
 import {
   createTemplate,
   deleteTemplate,
@@ -79,6 +80,7 @@ const security = businessSecurity;
 /** Message templates of a business: CRUD and a preview rendered for a customer and an event. */
 export function templateRoutes(r: Resources): FastifyPluginAsyncTypebox {
   return async (app) => {
+    const previews = new PreviewSlots();
     app.addHook("onRequest", businessAccess(r));
 
     app.get(
@@ -155,6 +157,9 @@ export function templateRoutes(r: Resources): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: "Render the template for a customer (or a blank sample) and a triggering event",
+          description:
+            "Renders off the main thread within the render budget (a template past it gives 422 render_failed); " +
+            "at most 2 previews of a business render at once (429 too_many_previews with Retry-After).",
           security,
           params: TemplateParams,
           body: Type.Object(
@@ -164,11 +169,13 @@ export function templateRoutes(r: Resources): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Rendered, ...errors },
+          response: { 200: Rendered, ...errors, 429: ErrorSchema },
         },
       },
       async (request) =>
-        previewTemplate(r, request.params.businessId, request.params.templateId, request.body ?? {}),
+        previews.run(request.params.businessId, () =>
+          previewTemplate(r, request.params.businessId, request.params.templateId, request.body ?? {}),
+        ),
     );
   };
 }

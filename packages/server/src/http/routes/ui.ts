@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { membershipsOf } from "../../accounts/users";
 import type { Resources } from "../../resources";
 import { sessionUser } from "../auth";
+import { PAGE_POLICY } from "../security-headers";
 
 const PUBLIC = join(import.meta.dirname, "../../../../web/public");
 const TYPES: Record<string, string> = {
@@ -46,7 +47,11 @@ export function uiRoutes(r: Resources): FastifyPluginAsyncTypebox {
     });
     for (const path of ["/login", "/business/:businessId/marketing"]) {
       app.get(path, { schema: { hide: true } }, async (_request, reply) =>
-        reply.type(TYPES[".html"]!).send(await page()),
+        reply
+          .type(TYPES[".html"]!)
+          .header("content-security-policy", PAGE_POLICY)
+          .header("referrer-policy", "same-origin")
+          .send(await page()),
       );
     }
     app.get<{ Params: { file: string } }>("/ui/:file", { schema: { hide: true } }, async (request, reply) => {

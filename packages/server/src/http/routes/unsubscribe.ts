@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { readUnsubscribeToken, unsubscribe } from "../../channels/unsubscribe";
 import type { Resources } from "../../resources";
+import { PAGE_POLICY } from "../security-headers";
 
 /**
  * The unsubscribe link of every email: `GET /u/{token}` shows a confirmation page with one
@@ -57,6 +58,7 @@ function page(
 ) {
   reply.header("cache-control", "no-store");
   reply.header("referrer-policy", "no-referrer");
+  reply.header("content-security-policy", PAGE_POLICY);
   return reply
     .type("text/html; charset=utf-8")
     .send(
