@@ -1,7 +1,7 @@
-import { hash, verify } from "@node-rs/argon2";
 import { JourneysError } from "../errors";
 import { randomBase32 } from "../ids";
 import type { Resources } from "../resources";
+import { hashPassword, passwordMatches, passwordProblem, spendPasswordCheck } from "./passwords";
 
 /** A person who signs in to the UI. Users are global; memberships tie them to businesses. */
 export interface User {
@@ -12,10 +12,7 @@ export interface User {
 
 export type Role = "owner";
 
-// argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
-const ARGON2 = { algorithm: 2 as const, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-export const MIN_PASSWORD = 10;
 
 export function normaliseEmail(email: string): string {
   const trimmed = email.trim().toLowerCase();
@@ -32,13 +29,8 @@ export function generatePassword(): string {
 
 export async function createUser(r: Resources, input: { email: string; password: string }): Promise<User> {
   const email = normaliseEmail(input.email);
-  if (input.password.length < MIN_PASSWORD) {
-    throw new JourneysError(
-      "bad_request",
-      "weak_password",
-      `a password needs at least ${MIN_PASSWORD} characters`,
-    );
-  }
+  const weak = passwordProblem(input.password, { email });
+  if (weak) throw new JourneysError("bad_request", "weak_password", weak);
   const existing = await r.store.db
     .selectFrom("users")
     .select("id")
@@ -52,22 +44,28 @@ export async function createUser(r: Resources, input: { email: string; password:
     .values({
       id: user.id,
       email,
-      password_hash: await hash(input.password, ARGON2),
+      password_hash: await hashPassword(input.password),
       created_at: user.createdAt,
     })
     .execute();
   return user;
 }
 
-/** The user whose email and password match, or null (same answer for both mistakes). */
+/**
+ * The user whose email and password match, or null — the same answer, after the same work (one
+ * argon2 check), for an unknown email and a wrong password.
+ */
 export async function verifyCredentials(r: Resources, email: string, password: string): Promise<User | null> {
   const row = await r.store.db
     .selectFrom("users")
     .selectAll()
     .where("email", "=", email.trim().toLowerCase())
     .executeTakeFirst();
-  if (!row) return null;
-  if (!(await verify(row.password_hash, password))) return null;
+  if (!row) {
+    await spendPasswordCheck(password);
+    return null;
+  }
+  if (!(await passwordMatches(row.password_hash, password))) return null;
   return { id: row.id, email: row.email, createdAt: Number(row.created_at) };
 }
 

@@ -93,7 +93,7 @@ function embeddedIpv4(ip: string): string | null {
 }
 
 /** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail included), or null. */
-function expandIpv6(ip: string): number[] | null {
+export function expandIpv6(ip: string): number[] | null {
   let text = ip;
   const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (tail) {

@@ -54,6 +54,18 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+/** Recent sign-in attempts of one account or client address (accounts/sign-in-throttle.ts). */
+export interface SignInThrottlesTable {
+  /** `account:` + normalised email, or `address:` + IPv4 / IPv6 /64. */
+  key: string;
+  /** Attempts counted: consecutive ones for an account, those of the window for an address. */
+  attempts: number;
+  window_started_at: number;
+  last_attempt_at: number;
+  /** No attempt is let through before this instant (0: none). */
+  blocked_until: number;
+}
+
 export interface CustomersTable {
   business_id: string;
   id: string;
@@ -311,6 +323,7 @@ export interface Database {
   users: UsersTable;
   memberships: MembershipsTable;
   sessions: SessionsTable;
+  sign_in_throttles: SignInThrottlesTable;
   customers: CustomersTable;
   customer_aliases: CustomerAliasesTable;
   events: EventsTable;

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { sweepSessions } from "../accounts/sessions";
+import { sweepSignInThrottles } from "../accounts/sign-in-throttle";
 import { buildProvider, ProviderCache } from "../channels/providers";
 import { type Dispatcher, startDispatcher } from "../dispatcher/loop";
 import { startEngine } from "../engine/loop";
@@ -53,9 +54,10 @@ export async function startWorker(
   const sweep = () => {
     if (stopping || busy) return;
     busy = true;
-    const sessions = sweepSessions(r)
-      .then((n) => {
+    const sessions = Promise.all([sweepSessions(r), sweepSignInThrottles(r)])
+      .then(([n, throttles]) => {
         if (n > 0) log.info({ sessions: n }, "expired sessions removed");
+        if (throttles > 0) log.info({ throttles }, "idle sign-in throttles removed");
       })
       .catch((error) => log.error({ err: error }, "session sweep failed"));
     const segments = sweepSegments(r)

@@ -30,7 +30,7 @@ export function adminRoutes(r: Resources, adminToken: string | undefined): Fasti
               name: Type.String({ minLength: 1, maxLength: 200 }),
               plan: PlanIds,
               ownerEmail: Type.String({ minLength: 3, maxLength: 320 }),
-              ownerPassword: Type.Optional(Type.String({ minLength: 10, maxLength: 1024 })),
+              ownerPassword: Type.Optional(Type.String({ maxLength: 4096 })),
             },
             { additionalProperties: false },
           ),

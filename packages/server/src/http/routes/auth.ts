@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { createSession, endSession, SESSION_TTL_MS } from "../../accounts/sessions";
+import { admitSignIn, signInSucceeded } from "../../accounts/sign-in-throttle";
 import { membershipsOf, verifyCredentials } from "../../accounts/users";
 import { JourneysError } from "../../errors";
 import type { Resources } from "../../resources";
@@ -30,14 +31,20 @@ export function authRoutes(r: Resources, options: { publicUrl: string }): Fastif
             },
             { additionalProperties: false },
           ),
-          response: { 200: Me, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
+          description:
+            "Signs in with email and password. Throttled per account (after 4 attempts in a row, " +
+            "waits doubling from 1 s to 15 min) and per client address (50 attempts per 15 min): " +
+            "429 `too_many_sign_ins` with Retry-After.",
+          response: { 200: Me, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 429: ErrorSchema },
         },
       },
       async (request, reply) => {
         const { email, password } = request.body;
+        await admitSignIn(r, email, request.ip);
         const user = await verifyCredentials(r, email, password);
         if (!user)
           throw new JourneysError("unauthenticated", "invalid_credentials", "wrong email or password");
+        await signInSucceeded(r, email, request.ip);
         const session = await createSession(r, user.id);
         reply.setCookie(SESSION_COOKIE, session.token, {
           path: "/",
