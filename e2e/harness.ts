@@ -36,6 +36,9 @@ export interface Business {
  * `databaseUrl` is set), the manual clock the admin API moves, private addresses allowed (its
  * SMTP server is on 127.0.0.1), and quiet logs.
  */
+/** Every process of a test shares it, as an operator's processes on one database must. */
+export const TEST_SECRET_KEY = "test-secret-key-0123456789abcdefghij";
+
 export function testEnv(dataDir: string, databaseUrl: string, logLevel = "fatal"): NodeJS.ProcessEnv {
   return {
     JOURNEYS_DATA_DIR: dataDir,
@@ -45,6 +48,7 @@ export function testEnv(dataDir: string, databaseUrl: string, logLevel = "fatal"
     JOURNEYS_ADMIN_TOKEN: ADMIN_TOKEN,
     // The SMTP servers tests send to listen on 127.0.0.1, which the outbound guard refuses.
     JOURNEYS_ALLOW_PRIVATE_NETWORK: "true",
+    JOURNEYS_SECRET_KEY: TEST_SECRET_KEY,
     LOG_LEVEL: logLevel,
   };
 }

@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Business, client, createBusiness, createPgDatabase, PG_SKIP, queryStore } from "./harness";
+import {
+  type Business,
+  client,
+  createBusiness,
+  createPgDatabase,
+  PG_SKIP,
+  queryStore,
+  TEST_SECRET_KEY,
+} from "./harness";
 import { freePort, killServer, type Server, startServer } from "./process";
 
 /**
@@ -96,7 +104,12 @@ for (const store of STORES) {
         databaseUrl = database.url;
         dropDatabase = database.drop;
       }
-      env = { JOURNEYS_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, LOG_LEVEL: "fatal" };
+      env = {
+        JOURNEYS_DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        JOURNEYS_SECRET_KEY: TEST_SECRET_KEY,
+        LOG_LEVEL: "fatal",
+      };
       business = await createBusiness(env);
       port = await freePort();
       await start();

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { TEST_SECRET_KEY } from "./harness";
 import { freePort, startCli, waitForOk } from "./process";
 
 /** A stack trace's frames: an operator's mistake must not print one. */
@@ -84,7 +85,11 @@ describe("journeys processes for operators", () => {
     const port = await freePort(); // nothing listens on it
     const url = `postgres://journeys:secret@127.0.0.1:${port}/journeys`;
     for (const command of ["worker", "migrate"]) {
-      const { code, output } = await runRefused([command], { ...env, DATABASE_URL: url });
+      const { code, output } = await runRefused([command], {
+        ...env,
+        DATABASE_URL: url,
+        JOURNEYS_SECRET_KEY: TEST_SECRET_KEY,
+      });
       assert.equal(code, 1, `${command}: ${output}`);
       assert.equal(
         output.trim(),

@@ -8,6 +8,7 @@ import { sql } from "kysely";
 import pino from "pino";
 import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
 import { ProviderCache } from "../../packages/server/src/channels/providers";
+import { SecretBox } from "../../packages/server/src/channels/secret-box";
 import { SenderThread } from "../../packages/server/src/channels/sender-thread";
 import { systemClock } from "../../packages/server/src/clock";
 import { buildApp } from "../../packages/server/src/http/app";
@@ -62,6 +63,7 @@ export async function eventToSmtp(
     catalogs: new SegmentCatalogs(),
     outbound: LOCAL_OUTBOUND,
     renderer: new RenderThreads(),
+    secrets: SecretBox.ephemeral(),
   };
   const business = await createBusinessWithOwner(r, {
     name: "Latency",

@@ -1,4 +1,5 @@
 import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
+import { SecretBox } from "../../packages/server/src/channels/secret-box";
 import { ManualClock } from "../../packages/server/src/clock";
 import { newId } from "../../packages/server/src/ids";
 import { activateJourney } from "../../packages/server/src/journeys/lifecycle";
@@ -27,6 +28,7 @@ export async function seed(store: Store, customers: number) {
     catalogs: new SegmentCatalogs(),
     outbound: LOCAL_OUTBOUND,
     renderer: new RenderThreads(),
+    secrets: SecretBox.ephemeral(),
   };
   const business = await createBusinessWithOwner(r, {
     name: "Bench",

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
+import { SecretBox } from "../../packages/server/src/channels/secret-box";
 import { systemClock } from "../../packages/server/src/clock";
 import { buildApp } from "../../packages/server/src/http/app";
 import { newId } from "../../packages/server/src/ids";
@@ -44,6 +45,7 @@ const bench: Benchmark = async ({ quick, log }) => {
     catalogs: new SegmentCatalogs(),
     outbound: LOCAL_OUTBOUND,
     renderer: new RenderThreads(),
+    secrets: SecretBox.ephemeral(),
   };
   try {
     const business = await createBusinessWithOwner(r, {

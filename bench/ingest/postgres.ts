@@ -1,5 +1,6 @@
 import { createBusinessWithOwner } from "../../packages/server/src/accounts/bootstrap";
 import { readBusiness } from "../../packages/server/src/accounts/businesses";
+import { SecretBox } from "../../packages/server/src/channels/secret-box";
 import { systemClock } from "../../packages/server/src/clock";
 import { withCustomerWriter } from "../../packages/server/src/customers/with-writer";
 import { journeyTriggers } from "../../packages/server/src/engine/triggers";
@@ -39,6 +40,7 @@ async function twoProcesses(
     catalogs: new SegmentCatalogs(),
     outbound: LOCAL_OUTBOUND,
     renderer: new RenderThreads(),
+    secrets: SecretBox.ephemeral(),
   };
   let failed = 0;
   const started = performance.now();
@@ -86,6 +88,7 @@ export async function postgresFigures(
       catalogs: new SegmentCatalogs(),
       outbound: LOCAL_OUTBOUND,
       renderer: new RenderThreads(),
+      secrets: SecretBox.ephemeral(),
     };
     try {
       const { businessId } = await createBusinessWithOwner(r, {

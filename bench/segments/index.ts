@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DAY_MS } from "../../packages/core/src/segments";
+import { SecretBox } from "../../packages/server/src/channels/secret-box";
 import { systemClock } from "../../packages/server/src/clock";
 import { newId } from "../../packages/server/src/ids";
 import { loadSegments, SegmentCatalogs } from "../../packages/server/src/segments/catalog";
@@ -99,6 +100,7 @@ const bench: Benchmark = async ({ quick, log }) => {
       catalogs: new SegmentCatalogs(),
       outbound: LOCAL_OUTBOUND,
       renderer: new RenderThreads(),
+      secrets: SecretBox.ephemeral(),
     };
 
     // Baselines: the store's own floor for touching every customer once.

@@ -27,6 +27,12 @@ export interface Config {
    * the server runs in (SSRF).
    */
   allowPrivateNetwork: boolean;
+  /**
+   * Encrypts channel secrets at rest (JOURNEYS_SECRET_KEY, ≥ 32 characters). Required with
+   * DATABASE_URL, since every process must share it; on the embedded default it is generated
+   * into the data folder when unset (channels/secret-box.ts).
+   */
+  secretKey: string | undefined;
   /** Trust X-Forwarded-Proto / -For from the proxy in front (JOURNEYS_TRUST_PROXY). */
   trustProxy: boolean;
   /** What does not stop the process but an operator must hear about: logged once at start. */
@@ -123,6 +129,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const allowPrivateNetwork = flag(env.JOURNEYS_ALLOW_PRIVATE_NETWORK);
   if (allowPrivateNetwork === null) problems.push('JOURNEYS_ALLOW_PRIVATE_NETWORK must be "true" or "false"');
+  const secretKey = env.JOURNEYS_SECRET_KEY?.trim() || undefined;
+  if (secretKey !== undefined && secretKey.length < 32)
+    problems.push(`JOURNEYS_SECRET_KEY must have at least 32 characters (it has ${secretKey.length})`);
+  // (A DATABASE_URL that is no PostgreSQL URL is its own problem, reported above.)
+  else if (secretKey === undefined && databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl))
+    problems.push(
+      "JOURNEYS_SECRET_KEY must be set when DATABASE_URL is set: it encrypts channel secrets, and every " +
+        "API and worker process on the database must share it (at least 32 characters, e.g. `openssl rand -base64 32`)",
+    );
   const trustProxy = flag(env.JOURNEYS_TRUST_PROXY);
   if (trustProxy === null) problems.push('JOURNEYS_TRUST_PROXY must be "true" or "false"');
 
@@ -140,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: bodyLimit ?? 1_048_576,
     publicUrl,
     allowPrivateNetwork: allowPrivateNetwork ?? false,
+    secretKey,
     trustProxy: trustProxy ?? false,
     warnings,
   };

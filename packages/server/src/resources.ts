@@ -1,3 +1,4 @@
+import type { SecretBox } from "./channels/secret-box";
 import type { Clock } from "./clock";
 import type { IdGenerator } from "./ids";
 import type { Outbound } from "./outbound/outbound";
@@ -19,4 +20,6 @@ export interface Resources {
   outbound: Outbound;
   /** Renders templates off the main thread, fairly between businesses. */
   renderer: TemplateRenderer;
+  /** Encrypts channel secrets at rest (JOURNEYS_SECRET_KEY). */
+  secrets: SecretBox;
 }

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { api, expect } from "../segments/testing";
+import { readJson, writeJson } from "../store/json";
 import { DIALECTS } from "../testing/dialects";
 import { useApp } from "../testing/use-app";
+import { SecretBox, SecretUnreadable } from "./secret-box";
 import { findChannelSetup } from "./setup";
 
 const smtp = {
@@ -82,6 +84,53 @@ for (const dialect of DIALECTS) {
       }).then(expect(200));
       assert.equal(moved.host, "smtp.other.example");
       assert.equal((await stored())?.password, "new-password");
+    });
+
+    it("stores secrets encrypted, bound to their business, channel and field", async () => {
+      await api(ctx, ctx.alpha, "PUT", "/channels/email", smtp).then(expect(200));
+      const row = async (businessId: string) =>
+        ctx.store.db
+          .selectFrom("channels")
+          .select("config")
+          .where("business_id", "=", businessId)
+          .where("channel", "=", "email")
+          .executeTakeFirstOrThrow();
+      const stored = readJson<Record<string, unknown>>((await row(ctx.alpha.businessId)).config)!;
+      assert.match(String(stored.password), /^enc:v1:[A-Za-z0-9_-]{40,}$/);
+      assert.ok(!JSON.stringify(stored).includes("s3cret"), "no plaintext at rest");
+      assert.equal(stored.username, "apikey", "only secrets are encrypted");
+      const setup = await findChannelSetup(ctx.resources, ctx.alpha.businessId, "email");
+      assert.equal(setup?.config.password, "s3cret-password");
+
+      // Copied into another business's row, the ciphertext does not open.
+      await ctx.store.db
+        .insertInto("channels")
+        .values({
+          business_id: ctx.beta.businessId,
+          channel: "email",
+          provider: "smtp",
+          config: writeJson(stored),
+          updated_at: 0,
+        })
+        .execute();
+      await assert.rejects(findChannelSetup(ctx.resources, ctx.beta.businessId, "email"), SecretUnreadable);
+      // Another key does not open it either, and says what to do.
+      const other = { ...ctx.resources, secrets: SecretBox.ephemeral() };
+      await assert.rejects(
+        findChannelSetup(other, ctx.alpha.businessId, "email"),
+        /JOURNEYS_SECRET_KEY is not the key it was stored with/,
+      );
+      // A set-up stored before encryption still reads, and is encrypted when saved again.
+      await ctx.store.db
+        .updateTable("channels")
+        .set({ config: writeJson({ ...stored, password: "plain-old-password" }) })
+        .where("business_id", "=", ctx.beta.businessId)
+        .execute();
+      assert.equal(
+        (await findChannelSetup(ctx.resources, ctx.beta.businessId, "email"))?.config.password,
+        "plain-old-password",
+      );
+      await ctx.store.db.deleteFrom("channels").where("business_id", "=", ctx.beta.businessId).execute();
     });
 
     it("refuses a wrong set-up, naming the fields", async () => {

@@ -20,6 +20,8 @@ export interface ProviderDefinition<Config = Record<string, unknown>> {
   channel: Channel;
   /** Stored in `channels.provider`; never renamed. */
   name: string;
+  /** Fields of the set-up that are secrets: encrypted at rest, never shown, never logged. */
+  secretFields: readonly string[];
   /** Checks a set-up; `existing` lets a secret that is not sent again stay as it was. */
   parse(input: Record<string, unknown>, existing: Config | null): Config | SetupProblem[];
   /** The set-up as the API shows it: secrets replaced by `…Set: true`. */

@@ -72,7 +72,11 @@ export async function putChannel(
   const refused = await refusedHosts(r.outbound, definition.outboundHosts(parsed));
   if (refused.length > 0) throw invalid(channel, refused);
   const now = r.clock.now();
-  const values = { provider, config: writeJson(parsed), updated_at: now };
+  const values = {
+    provider,
+    config: writeJson(sealSecrets(r, businessId, channel, provider, parsed)),
+    updated_at: now,
+  };
   await r.store.db
     .insertInto("channels")
     .values({ business_id: businessId, channel, ...values })
@@ -94,7 +98,12 @@ export async function findChannelSetup(
     .where("channel", "=", channel)
     .executeTakeFirst();
   return row
-    ? { channel, provider: row.provider, config: readJson(row.config), updatedAt: Number(row.updated_at) }
+    ? {
+        channel,
+        provider: row.provider,
+        config: openSecrets(r, businessId, channel, row.provider, readJson(row.config)),
+        updatedAt: Number(row.updated_at),
+      }
     : null;
 }
 
@@ -110,6 +119,7 @@ export async function listChannels(r: Resources, businessId: string): Promise<Pu
     redact({
       channel: row.channel as Channel,
       provider: row.provider,
+      // Redacted at once: shown as `…Set: true`, never decrypted for a read.
       config: readJson(row.config),
       updatedAt: Number(row.updated_at),
     }),
@@ -155,6 +165,44 @@ async function refusedHosts(
     }
   }
   return problems;
+}
+
+/** Where a secret sits, bound into its encryption: a copy elsewhere does not decrypt. */
+const secretPlace = (businessId: string, channel: Channel, field: string) =>
+  `${businessId}/${channel}/${field}`;
+
+function sealSecrets(
+  r: Resources,
+  businessId: string,
+  channel: Channel,
+  provider: string,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
+  const definition = providerDefinition(channel, provider);
+  const sealed = { ...config };
+  for (const field of definition?.secretFields ?? []) {
+    const value = sealed[field];
+    if (typeof value === "string" && value !== "")
+      sealed[field] = r.secrets.seal(value, secretPlace(businessId, channel, field));
+  }
+  return sealed;
+}
+
+function openSecrets(
+  r: Resources,
+  businessId: string,
+  channel: Channel,
+  provider: string,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
+  const definition = providerDefinition(channel, provider);
+  const opened = { ...config };
+  for (const field of definition?.secretFields ?? []) {
+    const value = opened[field];
+    if (typeof value === "string")
+      opened[field] = r.secrets.open(value, secretPlace(businessId, channel, field));
+  }
+  return opened;
 }
 
 function redact(setup: ChannelSetup): PublicChannelSetup {

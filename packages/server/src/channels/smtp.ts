@@ -53,6 +53,7 @@ export function senderAddress(from: string): string | null {
 export const smtpDefinition: ProviderDefinition<SmtpConfig> = {
   channel: "email",
   name: "smtp",
+  secretFields: ["password"],
   parse(input, existing) {
     const problems: SetupProblem[] = [];
     const known = ["provider", "host", "port", "secure", "username", "password", "from", "maxConnections"];

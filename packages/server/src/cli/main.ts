@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { changePlan, listBusinesses } from "../accounts/businesses";
+import { loadSecretKey, SecretBox } from "../channels/secret-box";
 import { systemClock } from "../clock";
 import { ConfigError, loadConfig } from "../config";
 import { JourneysError } from "../errors";
@@ -104,6 +105,7 @@ async function admin(config: ReturnType<typeof loadConfig>, args: string[]): Pro
     catalogs: new SegmentCatalogs(),
     outbound: new Outbound({ allowPrivateNetwork: config.allowPrivateNetwork }),
     renderer: new RenderThreads(),
+    secrets: new SecretBox(loadSecretKey(config)),
   };
   try {
     switch (sub) {

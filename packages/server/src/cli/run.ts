@@ -3,6 +3,7 @@ import pino, { type Logger } from "pino";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
 import { countBusinesses } from "../accounts/businesses";
 import { ProviderCache } from "../channels/providers";
+import { loadSecretKey, SecretBox } from "../channels/secret-box";
 import { SenderThread } from "../channels/sender-thread";
 import { type Clock, ManualClock, systemClock } from "../clock";
 import { type Config, isWildcard, urlHost } from "../config";
@@ -44,6 +45,7 @@ export async function runRoles(config: Config, roles: Role[], options: { demo: b
     catalogs: new SegmentCatalogs(),
     outbound: new Outbound({ allowPrivateNetwork: config.allowPrivateNetwork }),
     renderer: new RenderThreads(),
+    secrets: new SecretBox(loadSecretKey(config)),
   };
   log.info({ store: store.dialect, location: store.location, roles }, "store ready");
 

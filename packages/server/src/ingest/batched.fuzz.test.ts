@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Condition } from "@journeys/core";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
+import { SecretBox } from "../channels/secret-box";
 import { newId } from "../ids";
 import type { Resources } from "../resources";
 import { SegmentCatalogs } from "../segments/catalog";
@@ -143,6 +144,7 @@ describe("[postgres] the batched writer equals SQLite's per-message writer (seed
             catalogs: new SegmentCatalogs(),
             outbound: LOCAL_OUTBOUND,
             renderer: new RenderThreads(),
+            secrets: SecretBox.ephemeral(),
           };
           const { businessId } = await createBusinessWithOwner(r, {
             name: "Fuzz",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { createBusinessWithOwner } from "../accounts/bootstrap";
+import { SecretBox } from "../channels/secret-box";
 import { systemClock } from "../clock";
 import { importCustomers } from "../customers/import";
 import { newId } from "../ids";
@@ -33,6 +34,7 @@ for (const dialect of DIALECTS.filter((d) => d.name === "postgres")) {
           catalogs: new SegmentCatalogs(),
           outbound: LOCAL_OUTBOUND,
           renderer: new RenderThreads(),
+          secrets: SecretBox.ephemeral(),
         });
       } finally {
         await sibling.close();

@@ -1,4 +1,5 @@
 import { after, before } from "node:test";
+import { SecretBox } from "../channels/secret-box";
 import { type Clock, systemClock } from "../clock";
 import { newId } from "../ids";
 import type { Outbound } from "../outbound/outbound";
@@ -24,6 +25,7 @@ export function useStore(
       catalogs: new SegmentCatalogs(),
       outbound: options.outbound ?? LOCAL_OUTBOUND,
       renderer: new RenderThreads(),
+      secrets: SecretBox.ephemeral(),
     };
   });
   after(async () => {
