@@ -25,6 +25,7 @@ import { segmentRoutes } from "./routes/segments";
 import { templateRoutes } from "./routes/templates";
 import { uiRoutes } from "./routes/ui";
 import { unsubscribeRoutes } from "./routes/unsubscribe";
+import { webhookRoutes } from "./routes/webhooks";
 import { installSecurityHeaders } from "./security-headers";
 import { installValidation } from "./validation";
 
@@ -110,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(templateRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(channelRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(unsubscribeRoutes(r));
+  await app.register(webhookRoutes(r, { publicUrl: options.config.publicUrl }));
   await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(uiRoutes(r));
   return app;

@@ -295,7 +295,7 @@ export interface DeliveriesTable {
   template_id: string;
   /** What the template may read beyond the customer (e.g. the triggering event). */
   context: unknown;
-  /** queued | sending | sent | skipped | failed */
+  /** queued | sending | sent | skipped | failed, then from callbacks delivered | opened | clicked | bounced */
   status: string;
   /** Attempts started; the fence a sender must still hold to record its result. */
   attempts: number;

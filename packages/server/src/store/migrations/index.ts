@@ -10,6 +10,7 @@ import * as m0007 from "./0007_membership_log_commit_order";
 import * as m0008 from "./0008_claimable_deliveries";
 import * as m0009 from "./0009_attributes_sqlite_can_read";
 import * as m0010 from "./0010_sign_in_throttles";
+import * as m0011 from "./0011_deliveries_by_provider_id";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -29,4 +30,5 @@ export const MIGRATIONS: ReadonlyArray<{
   { name: "0008_claimable_deliveries", up: m0008.up },
   { name: "0009_attributes_sqlite_can_read", up: m0009.up },
   { name: "0010_sign_in_throttles", up: m0010.up },
+  { name: "0011_deliveries_by_provider_id", up: m0011.up },
 ];
