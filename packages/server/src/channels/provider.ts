@@ -33,6 +33,11 @@ export interface SendOptions {
    * Message-ID), so a retried send is recognisably the same message.
    */
   idempotencyKey: string;
+  /**
+   * Where the provider's callbacks for this business go: `{publicUrl}/webhooks/{businessId}`;
+   * a provider appends its own path (Twilio's StatusCallback: `…/twilio`).
+   */
+  callbackBase?: string;
 }
 
 export type SendResult =

@@ -88,7 +88,10 @@ export async function deliver(
     const leaseLeft = d.leaseUntil - r.clock.now();
     if (leaseLeft <= options.leaseMs / 2 && !(await holdFence(r, d, options.leaseMs))) return "lost";
     result = await whileHeld(r, d, options.leaseMs, () =>
-      provider.send(message as never, { idempotencyKey: d.id }),
+      provider.send(message as never, {
+        idempotencyKey: d.id,
+        callbackBase: `${options.publicUrl}/webhooks/${d.businessId}`,
+      }),
     );
   } catch (error) {
     result = { ok: false, kind: "retryable", message: errorText(error) };
