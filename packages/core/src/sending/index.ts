@@ -1,0 +1,3 @@
+export * from "./frequency-cap";
+export * from "./quiet-hours";
+export * from "./zoned-time";
