@@ -63,12 +63,27 @@ export type Trigger =
   | { type: "event"; event: string; where?: TriggerWhere[] }
   | { type: "form"; formId: string };
 
-/** Sends one template on one channel, then goes on to `next`. */
+/**
+ * Sends one template on one channel, then goes on to `next`. With `fallback`, when the customer
+ * cannot be reached on `channel` (no address, no consent) or its provider refuses the message
+ * for good, the next channel of the list is tried, each with its template from
+ * `fallbackTemplates`: `"fallback": ["sms", "email"], "fallbackTemplates": { "sms": "tpl_…", "email": "tpl_…" }`.
+ */
 export interface MessageNode {
   type: "message";
   channel: MessageChannel;
   templateId: string;
+  fallback?: MessageChannel[];
+  fallbackTemplates?: Partial<Record<MessageChannel, string>>;
   next: string | null;
+}
+
+/** The channels and templates a message node tries after its own, in order. */
+export function fallbackChain(node: MessageNode): Array<{ channel: MessageChannel; templateId: string }> {
+  return (node.fallback ?? []).flatMap((channel) => {
+    const templateId = node.fallbackTemplates?.[channel];
+    return templateId ? [{ channel, templateId }] : [];
+  });
 }
 
 /** Waits `amount` × `unit` (a positive integer once activated), then goes on to `next`. */

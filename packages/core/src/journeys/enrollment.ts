@@ -90,7 +90,15 @@ export type TrailEntry =
  */
 export type EnrollmentCommand =
   /** Put one delivery in the outbox; `deliveryKey` dedupes it (insert-if-absent). */
-  | { type: "send"; nodeId: string; channel: MessageChannel; templateId: string; deliveryKey: string }
+  | {
+      type: "send";
+      nodeId: string;
+      channel: MessageChannel;
+      templateId: string;
+      deliveryKey: string;
+      /** Channels tried next, in order, when this one cannot reach the customer (message `fallback`). */
+      fallback?: Array<{ channel: MessageChannel; templateId: string }>;
+    }
   /** (Re)schedule this enrollment's wake-up at `at`, replacing any earlier one. */
   | { type: "wake_at"; at: number }
   /** The enrollment ended; cancel its timer. */

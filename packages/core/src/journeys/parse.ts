@@ -16,6 +16,7 @@ import {
   type JourneyDefinition,
   type JourneyNode,
   MESSAGE_CHANNELS,
+  type MessageChannel,
   NODE_TYPES,
   TRIGGER_TYPES,
   TRIGGER_WHERE_OPS,
@@ -217,8 +218,10 @@ function readNode(r: Reader, value: unknown, path: string): JourneyNode | undefi
     const channel = r.oneOf(obj, "channel", path, MESSAGE_CHANNELS);
     const templateId = r.string(obj, "templateId", path);
     const next = r.target(obj, "next", path);
-    if (channel === undefined || templateId === undefined || next === undefined) return undefined;
-    return { type, channel, templateId, next };
+    const fallback = readFallback(r, obj, path, channel);
+    if (channel === undefined || templateId === undefined || next === undefined || fallback === null)
+      return undefined;
+    return { type, channel, templateId, ...fallback, next };
   }
   if (type === "delay") {
     const amount = r.field(obj, "amount", path);
@@ -239,6 +242,66 @@ function readNode(r: Reader, value: unknown, path: string): JourneyNode | undefi
     return { type, segmentId, true: onTrue, false: onFalse };
   }
   return undefined;
+}
+
+/**
+ * `fallback` (distinct channels, not the node's own, at most 4) and `fallbackTemplates`
+ * (template ids by channel); null when either is malformed, {} when absent. Whether each
+ * fallback channel has its template is an activation rule (`fallback_template_missing`).
+ */
+function readFallback(
+  r: Reader,
+  obj: Json,
+  path: string,
+  own: MessageChannel | undefined,
+): { fallback?: MessageChannel[]; fallbackTemplates?: Partial<Record<MessageChannel, string>> } | null {
+  const out: { fallback?: MessageChannel[]; fallbackTemplates?: Partial<Record<MessageChannel, string>> } =
+    {};
+  let ok = true;
+  if (obj.fallback !== undefined) {
+    const at = join(path, "fallback");
+    const list = obj.fallback;
+    if (!Array.isArray(list) || list.length > 4) {
+      r.problem(at, "invalid_type", `Expected a list of at most 4 channels, got ${describe(list)}.`);
+      ok = false;
+    } else {
+      const seen = new Set<string>();
+      for (const [i, channel] of list.entries()) {
+        if (!(MESSAGE_CHANNELS as readonly unknown[]).includes(channel)) {
+          r.problem(
+            `${at}[${i}]`,
+            "invalid_value",
+            `Expected one of ${MESSAGE_CHANNELS.map((c) => `"${c}"`).join(", ")}, got ${describe(channel)}.`,
+          );
+          ok = false;
+        } else if (channel === own || seen.has(channel as string)) {
+          r.problem(`${at}[${i}]`, "invalid_value", `"${channel}" is already tried before in this step.`);
+          ok = false;
+        }
+        seen.add(channel as string);
+      }
+      if (ok) out.fallback = list as MessageChannel[];
+    }
+  }
+  if (obj.fallbackTemplates !== undefined) {
+    const at = join(path, "fallbackTemplates");
+    const map = r.object(obj.fallbackTemplates, at);
+    if (!map) ok = false;
+    else {
+      const templates: Partial<Record<MessageChannel, string>> = {};
+      for (const [channel, id] of Object.entries(map)) {
+        if (!(MESSAGE_CHANNELS as readonly string[]).includes(channel)) {
+          r.problem(join(at, channel), "invalid_value", `"${channel}" is not a channel.`);
+          ok = false;
+        } else if (typeof id !== "string" || id === "") {
+          r.problem(join(at, channel), "invalid_type", `Expected a template id, got ${describe(id)}.`);
+          ok = false;
+        } else templates[channel as MessageChannel] = id;
+      }
+      if (ok) out.fallbackTemplates = templates;
+    }
+  }
+  return ok ? out : null;
 }
 
 function isFiniteNumber(value: unknown): value is number {

@@ -30,7 +30,7 @@
  *   });
  *   // commands: trail entries, send {deliveryKey}, then wake_at or exited
  */
-import { delayMs, type JourneyDefinition, nodeAt } from "./definition";
+import { delayMs, fallbackChain, type JourneyDefinition, nodeAt } from "./definition";
 import {
   deliveryKey,
   type Enrollment,
@@ -131,7 +131,15 @@ function walk(
     if (node.type === "message") {
       const key = deliveryKey(before.id, current);
       const { channel, templateId } = node;
-      commands.push({ type: "send", nodeId: current, channel, templateId, deliveryKey: key });
+      const fallback = fallbackChain(node);
+      commands.push({
+        type: "send",
+        nodeId: current,
+        channel,
+        templateId,
+        deliveryKey: key,
+        ...(fallback.length > 0 ? { fallback } : {}),
+      });
       commands.push({ type: "trail", entry: trail.queued(now, current, node, key) });
       current = node.next;
     } else if (node.type === "split") {

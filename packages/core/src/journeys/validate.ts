@@ -27,6 +27,7 @@ export type ActivationProblemCode =
   | "template_missing"
   | "template_channel_mismatch"
   | "channel_not_configured"
+  | "fallback_template_missing"
   | "start_missing"
   | "dangling_next"
   | "cycle"
@@ -145,6 +146,32 @@ export function validateForActivation(
           nodeId,
           `Step "${nodeId}" sends ${node.channel}, which is not set up.`,
         );
+      }
+      for (const channel of node.fallback ?? []) {
+        const id = node.fallbackTemplates?.[channel];
+        const fallbackTemplate = id ? templates.get(id) : undefined;
+        if (!id || !fallbackTemplate) {
+          problem(
+            "fallback_template_missing",
+            nodeId,
+            id
+              ? `Step "${nodeId}" falls back to ${channel} with template ${quote(id)}, which does not exist.`
+              : `Step "${nodeId}" falls back to ${channel} but names no ${channel} template in fallbackTemplates.`,
+          );
+        } else if (fallbackTemplate.channel !== channel) {
+          problem(
+            "template_channel_mismatch",
+            nodeId,
+            `Step "${nodeId}" falls back to ${channel} but template ${quote(id)} is for ${fallbackTemplate.channel}.`,
+          );
+        }
+        if (!channels.has(channel)) {
+          problem(
+            "channel_not_configured",
+            nodeId,
+            `Step "${nodeId}" falls back to ${channel}, which is not set up.`,
+          );
+        }
       }
       const reach = context.reach && Object.hasOwn(context.reach, nodeId) ? context.reach[nodeId] : undefined;
       if (reach && reach.total > 0 && reach.reachable / reach.total < 0.5) {

@@ -26,8 +26,14 @@ export interface ClaimedDelivery {
   customerId: string;
   channel: Channel;
   templateId: string;
-  /** `{ event: <trigger event properties> | null }` */
-  context: { event?: Record<string, unknown> | null } | null;
+  /**
+   * `{ event: <trigger event properties> | null, fallback?: [{ channel, templateId }] }` — the
+   * channels still to try, in order, when this one cannot reach the customer.
+   */
+  context: {
+    event?: Record<string, unknown> | null;
+    fallback?: Array<{ channel: Channel; templateId: string }>;
+  } | null;
   attempt: number;
   leaseUntil: number;
 }

@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Resources } from "../resources";
 import { groupCommit } from "../store/group-write";
 import { writeJson } from "../store/json";
-import type { Database } from "../store/schema";
+import type { Database, DeliveriesTable } from "../store/schema";
 import { preparedOnce } from "../store/sqlite/prepared";
 import type { ClaimedDelivery, Outcome } from "./delivery";
 
@@ -18,11 +18,13 @@ import type { ClaimedDelivery, Outcome } from "./delivery";
  */
 export async function recordOutcome(r: Resources, d: ClaimedDelivery, outcome: Outcome): Promise<boolean> {
   const now = r.clock.now();
+  const next = fallbackDelivery(r, d, outcome, now);
   const record: OutcomeRecord = {
     d,
     now,
     set: outcomeColumns(outcome, now),
-    trail: d.enrollmentId ? trailEntry(d, outcome, now) : null,
+    trail: d.enrollmentId ? trailEntry(d, outcome, now, next?.channel) : null,
+    next,
   };
   return r.store.dialect === "postgres" ? recordTogether(r.store, record) : recordInTurn(r.store, record);
 }
@@ -39,6 +41,71 @@ interface OutcomeRecord {
     detail: string;
   };
   trail: Record<string, unknown> | null;
+  /** The delivery on the next fallback channel, written with the outcome when its fence holds. */
+  next: DeliveriesTable | null;
+}
+
+/** Outcomes after which a message node's fallback channels are tried: the customer was not reached. */
+const FALLS_BACK = new Set([
+  "no_email",
+  "no_phone",
+  "no_telegram_chat",
+  "no_push_subscription",
+  "no_consent",
+  "channel_not_configured",
+  "whatsapp_window_closed",
+  "permanent",
+  "attempts_exhausted",
+]);
+
+/**
+ * The delivery on the next channel of the message's fallback list, when this outcome means the
+ * customer was not reached: queued now, with the rest of the list. Its key extends this one's
+ * (`…:welcome>sms`), so a record written twice (a retried group) still makes one.
+ */
+export function fallbackDelivery(
+  r: Resources,
+  d: ClaimedDelivery,
+  outcome: Outcome,
+  now: number,
+): DeliveriesTable | null {
+  const chain = d.context?.fallback ?? [];
+  if (chain.length === 0) return null;
+  if (!((outcome.status === "skipped" || outcome.status === "failed") && FALLS_BACK.has(outcome.reason)))
+    return null;
+  const [next, ...rest] = chain as [
+    { channel: string; templateId: string },
+    ...Array<{ channel: string; templateId: string }>,
+  ];
+  return {
+    business_id: d.businessId,
+    id: r.newId("dlv"),
+    delivery_key: `${d.deliveryKey}>${next.channel}`,
+    enrollment_id: d.enrollmentId,
+    journey_id: d.journeyId,
+    node_id: d.nodeId,
+    customer_id: d.customerId,
+    channel: next.channel,
+    template_id: next.templateId,
+    context: writeJson({ event: d.context?.event ?? null, ...(rest.length > 0 ? { fallback: rest } : {}) }),
+    status: "queued",
+    attempts: 0,
+    next_attempt_at: now,
+    lease_until: null,
+    message_id: null,
+    detail: null,
+    created_at: now,
+    updated_at: now,
+    sent_at: null,
+  };
+}
+
+async function insertFallback(db: Kysely<Database>, next: DeliveriesTable): Promise<void> {
+  await db
+    .insertInto("deliveries")
+    .values(next)
+    .onConflict((oc) => oc.columns(["business_id", "delivery_key"]).doNothing())
+    .execute();
 }
 
 function outcomeColumns(outcome: Outcome, now: number): OutcomeRecord["set"] {
@@ -65,7 +132,10 @@ function outcomeColumns(outcome: Outcome, now: number): OutcomeRecord["set"] {
 const UNFLUSHED = { flushed: false };
 
 /** One record on its own (PostgreSQL, a group of one). */
-async function recordOne(db: Kysely<Database>, { d, now, set, trail }: OutcomeRecord): Promise<boolean> {
+async function recordOne(
+  db: Kysely<Database>,
+  { d, now, set, trail, next }: OutcomeRecord,
+): Promise<boolean> {
   const result = await db
     .updateTable("deliveries")
     .set({ ...set, lease_until: null, updated_at: now })
@@ -76,6 +146,7 @@ async function recordOne(db: Kysely<Database>, { d, now, set, trail }: OutcomeRe
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
   if (d.enrollmentId && trail) await appendTrail(db, d.businessId, d.enrollmentId, now, trail);
+  if (next) await insertFallback(db, next);
   return true;
 }
 
@@ -84,10 +155,10 @@ async function recordOne(db: Kysely<Database>, { d, now, set, trail }: OutcomeRe
  * flush), on the group's transaction — the one writer, so no other transaction can take a
  * trail's next seq meanwhile.
  */
-const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (_db, records, store) => {
+const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (db, records, store) => {
   if (store.dialect !== "sqlite") throw new Error("recordInTurn is the SQLite path");
   const st = recordStatements(store.raw);
-  return records.map(({ d, now, set, trail }) => {
+  const fenced = records.map(({ d, now, set, trail }) => {
     const updated = st.update.run(
       set.status,
       set.message_id ?? null,
@@ -106,6 +177,10 @@ const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (_db, records, st
     }
     return true;
   });
+  // Fallbacks are rare: written through the same transaction, after the group's records.
+  for (const [i, record] of records.entries())
+    if (fenced[i] && record.next) await insertFallback(db, record.next);
+  return fenced;
 }, UNFLUSHED);
 
 const recordStatements = preparedOnce((raw) => ({
@@ -157,13 +232,28 @@ const recordTogether = groupCommit<OutcomeRecord, boolean>(async (db, records) =
       on conflict (business_id, enrollment_id, seq) do nothing`.execute(db);
     if (Number(inserted.numAffectedRows ?? 0n) < trails.length) throw new TrailRace();
   }
+  for (const [i, record] of records.entries())
+    if (fenced[i] && record.next) await insertFallback(db, record.next);
   return fenced;
 }, UNFLUSHED);
 
 /** The trail entry of an outcome, worded for support ("why did (not) she get it?"). */
-export function trailEntry(d: ClaimedDelivery, outcome: Outcome, at: number): Record<string, unknown> {
+export function trailEntry(
+  d: ClaimedDelivery,
+  outcome: Outcome,
+  at: number,
+  fallbackTo?: string,
+): Record<string, unknown> {
   const what = `${d.channel} message "${d.nodeId ?? d.deliveryKey}"`;
-  const base = { at, nodeId: d.nodeId, deliveryId: d.id, channel: d.channel, attempt: d.attempt };
+  const then = fallbackTo ? ` Trying ${fallbackTo} instead.` : "";
+  const base = {
+    at,
+    nodeId: d.nodeId,
+    deliveryId: d.id,
+    channel: d.channel,
+    attempt: d.attempt,
+    ...(fallbackTo ? { fallbackTo } : {}),
+  };
   switch (outcome.status) {
     case "sent":
       return {
@@ -177,14 +267,14 @@ export function trailEntry(d: ClaimedDelivery, outcome: Outcome, at: number): Re
         type: "skipped",
         ...base,
         reason: outcome.reason,
-        message: `Skipped ${what}: ${outcome.why}.`,
+        message: `Skipped ${what}: ${outcome.why}.${then}`,
       };
     case "failed":
       return {
         type: "failed",
         ...base,
         reason: outcome.reason,
-        message: `Could not send ${what}: ${outcome.why}.`,
+        message: `Could not send ${what}: ${outcome.why}.${then}`,
       };
     case "retrying":
       return {

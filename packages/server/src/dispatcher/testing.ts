@@ -24,6 +24,7 @@ export async function queueDelivery(
     enrollmentId?: string;
     nodeId?: string;
     event?: Record<string, unknown> | null;
+    fallback?: Array<{ channel: Channel; templateId: string }>;
   },
 ): Promise<{ id: string; enrollmentId: string }> {
   const id = r.newId("dlv");
@@ -42,7 +43,7 @@ export async function queueDelivery(
       customer_id: d.customerId,
       channel: d.channel ?? "email",
       template_id: d.templateId,
-      context: writeJson({ event: d.event ?? null }),
+      context: writeJson({ event: d.event ?? null, ...(d.fallback ? { fallback: d.fallback } : {}) }),
       status: "queued",
       attempts: 0,
       next_attempt_at: now,

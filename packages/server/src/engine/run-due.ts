@@ -247,7 +247,9 @@ async function runBusiness(
           customer_id: enrollment.customerId,
           channel: command.channel,
           template_id: command.templateId,
-          context: `{"event":${jsonText(row.trigger_event) ?? "null"}}`,
+          context: command.fallback
+            ? `{"event":${jsonText(row.trigger_event) ?? "null"},"fallback":${JSON.stringify(command.fallback)}}`
+            : `{"event":${jsonText(row.trigger_event) ?? "null"}}`,
           // Claimed for the hand-off as a claim would: attempt 1, leased; else queued, due now.
           status: claimed ? "sending" : "queued",
           attempts: claimed ? 1 : 0,
