@@ -21,6 +21,14 @@ export const STATUS_RANK: Record<string, number> = {
   clicked: 4,
 };
 
+/** The statuses of a sent delivery that `status` moves forward from. */
+export function statusesBelow(status: TrackedStatus): string[] {
+  const rank = STATUS_RANK[status]!;
+  return Object.entries(STATUS_RANK)
+    .filter(([, n]) => n >= 1 && n < rank)
+    .map(([s]) => s);
+}
+
 export interface TrackedDelivery {
   id: string;
   customerId: string;
@@ -44,10 +52,7 @@ export async function advanceDelivery(
   status: TrackedStatus,
   detail?: { code?: string; message: string },
 ): Promise<TrackedDelivery | null> {
-  const rank = STATUS_RANK[status]!;
-  const lower = Object.entries(STATUS_RANK)
-    .filter(([s, n]) => n < rank && n >= 1)
-    .map(([s]) => s);
+  const lower = statusesBelow(status);
   const now = r.clock.now();
   await r.store.db
     .updateTable("deliveries")
@@ -84,10 +89,7 @@ export async function advanceDeliveryById(
   deliveryId: string,
   status: TrackedStatus,
 ): Promise<boolean> {
-  const rank = STATUS_RANK[status]!;
-  const lower = Object.entries(STATUS_RANK)
-    .filter(([, n]) => n < rank && n >= 1)
-    .map(([s]) => s);
+  const lower = statusesBelow(status);
   const result = await r.store.db
     .updateTable("deliveries")
     .set({ status, updated_at: r.clock.now() })
