@@ -37,7 +37,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await memberUserIds(ctx, ctx.alpha, emailable.id), ["in"]);
 
       const on = await optOut(true).then(expect(200));
-      assert.deepEqual(on.settings, { emailOptOut: true });
+      assert.equal(on.settings.emailOptOut, true);
       assert.equal(on.planDetails.id, "growth");
       const got = await api(ctx, ctx.alpha, "GET", "").then(expect(200));
       assert.deepEqual(got, on);
@@ -53,7 +53,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await memberUserIds(ctx, ctx.alpha, emailable.id), ["in", "later", "unknown"]);
 
       const off = await optOut(false).then(expect(200));
-      assert.deepEqual(off.settings, { emailOptOut: false });
+      assert.equal(off.settings.emailOptOut, false);
       assert.deepEqual(await memberUserIds(ctx, ctx.alpha, emailable.id), ["in"]);
       assert.deepEqual(await memberUserIds(ctx, ctx.alpha, reader.id), ["in"]);
       const log = await membershipLog(ctx, ctx.alpha, emailable.id);
@@ -95,7 +95,7 @@ for (const dialect of DIALECTS) {
       const { code, message } = response.json().error;
       assert.deepEqual({ code, message }, { code: "not_found", message: "business not found" });
       const beta = await api(ctx, ctx.beta, "GET", "").then(expect(200));
-      assert.deepEqual(beta.settings, { emailOptOut: false });
+      assert.equal(beta.settings.emailOptOut, false);
     });
 
     it("documents PATCH in the OpenAPI document", async () => {

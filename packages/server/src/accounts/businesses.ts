@@ -1,4 +1,4 @@
-import { isPlanId, type PlanId } from "@journeys/core";
+import { type FrequencyCap, isPlanId, type PlanId, type QuietHours } from "@journeys/core";
 import type { Kysely } from "kysely";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
@@ -17,9 +17,20 @@ export interface Business {
 export interface BusinessSettings {
   /** When true, email `unknown` consent counts as subscribed (DESIGN §5 Customer). */
   emailOptOut: boolean;
+  /** The business's IANA time zone: quiet hours of a customer without one are read in it. */
+  timezone: string;
+  /** No marketing message inside these local hours; one due then is deferred to their end. */
+  quietHours: QuietHours | null;
+  /** At most `max` marketing messages per customer per channel (or "all") per rolling `perHours`. */
+  frequencyCaps: FrequencyCap[];
 }
 
-const DEFAULT_SETTINGS: BusinessSettings = { emailOptOut: false };
+const DEFAULT_SETTINGS: BusinessSettings = {
+  emailOptOut: false,
+  timezone: "UTC",
+  quietHours: null,
+  frequencyCaps: [],
+};
 
 export function assertPlan(plan: string): PlanId {
   if (!isPlanId(plan)) {

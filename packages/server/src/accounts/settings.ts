@@ -1,5 +1,5 @@
-import { dependencies } from "@journeys/core";
-import { notFound } from "../errors";
+import { dependencies, frequencyCapProblem, isTimeZone, quietHoursProblem } from "@journeys/core";
+import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import { loadSegments } from "../segments/catalog";
 import { recomputeWithDependents } from "../segments/segments";
@@ -25,16 +25,20 @@ export async function changeSettings(
   id: string,
   patch: Partial<BusinessSettings>,
 ): Promise<Business> {
+  const problem = settingsProblem(patch);
+  if (problem) throw new JourneysError("bad_request", "invalid_settings", problem);
   await withSegmentTransaction(r.store, id, async (scan) => {
     const business = await readBusiness(scan.db, id);
     if (!business) throw notFound("business");
     const emailOptOut = patch.emailOptOut ?? business.settings.emailOptOut;
-    if (emailOptOut === business.settings.emailOptOut) return;
+    const next = { ...business.settings, ...definedOnly(patch), emailOptOut };
+    if (JSON.stringify(next) === JSON.stringify(business.settings)) return;
     await scan.db
       .updateTable("businesses")
-      .set({ settings: writeJson({ ...business.settings, emailOptOut }) })
+      .set({ settings: writeJson(next) })
       .where("id", "=", id)
       .execute();
+    if (emailOptOut === business.settings.emailOptOut) return;
     const segments = await loadSegments(scan.db, id);
     const readers = segments.filter((s) => s.rule && dependencies(s.rule).subscriptions.has("email"));
     if (readers.length === 0) return;
@@ -47,4 +51,24 @@ export async function changeSettings(
     );
   });
   return getBusiness(r, id);
+}
+
+/** Why the sending settings are wrong (naming the field), or null. */
+export function settingsProblem(patch: Partial<BusinessSettings>): string | null {
+  if (patch.timezone !== undefined && !isTimeZone(patch.timezone))
+    return `settings.timezone must be an IANA time zone such as "Europe/Paris", got "${patch.timezone}"`;
+  if (patch.quietHours) {
+    const problem = quietHoursProblem(patch.quietHours);
+    if (problem) return `settings.quietHours.${problem}`;
+  }
+  for (const [i, cap] of (patch.frequencyCaps ?? []).entries()) {
+    const problem = frequencyCapProblem(cap);
+    if (problem) return `settings.frequencyCaps[${i}].${problem}`;
+  }
+  if ((patch.frequencyCaps?.length ?? 0) > 10) return "settings.frequencyCaps has at most 10 caps";
+  return null;
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

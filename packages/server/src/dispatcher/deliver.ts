@@ -5,6 +5,7 @@ import type { RenderedContent } from "../templates/render";
 import { retryDelay } from "./backoff";
 import { holdFence } from "./claim";
 import { decide } from "./decide";
+import { deferral } from "./defer";
 import type { ClaimedDelivery, Outcome } from "./delivery";
 import type { BatchLookups } from "./lookups";
 import type { ResolvedOptions } from "./options";
@@ -52,6 +53,10 @@ export async function deliver(
     journeyArchived,
   });
   if (!decision.send) return record({ status: "skipped", reason: decision.reason, why: decision.why });
+  if (!decision.template.transactional) {
+    const later = await deferral(r, business, decision.customer, d.channel, r.clock.now());
+    if (later) return record({ status: "deferred", ...later });
+  }
 
   // Outside the render's try: a store error here is no fault of the template, and must not
   // fail the delivery for good (the claim's lease runs out and it is tried again).

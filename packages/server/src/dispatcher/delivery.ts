@@ -55,7 +55,9 @@ export type Outcome =
   | { status: "sent"; messageId: string }
   | { status: "skipped"; reason: SkipReason; why: string }
   | { status: "failed"; reason: "permanent" | "render_failed" | "attempts_exhausted"; why: string }
-  | { status: "retrying"; retryAt: number; why: string };
+  | { status: "retrying"; retryAt: number; why: string }
+  /** Quiet hours or a frequency cap: queued again for `until`, the attempt not counted. */
+  | { status: "deferred"; until: number; reason: "quiet_hours" | "frequency_cap"; why: string };
 
 export function toClaimedDelivery(row: DeliveriesTable): ClaimedDelivery {
   return {

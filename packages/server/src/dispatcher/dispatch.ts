@@ -13,6 +13,8 @@ export interface DispatchReport {
   skipped: number;
   failed: number;
   retried: number;
+  /** Queued again for later by quiet hours or a frequency cap. */
+  deferred: number;
   lost: number;
 }
 
@@ -54,6 +56,7 @@ async function deliverAll(r: Resources, batch: ClaimedDelivery[], resolved: Reso
     skipped: 0,
     failed: 0,
     retried: 0,
+    deferred: 0,
     lost: 0,
   };
   const lookups = batchLookups(r);

@@ -80,7 +80,15 @@ for (const dialect of DIALECTS) {
         event: { coupon: "SAVE10" },
       });
       const report = await dispatchDue(t.r, t.options);
-      assert.deepEqual(report, { claimed: 1, sent: 1, skipped: 0, failed: 0, retried: 0, lost: 0 });
+      assert.deepEqual(report, {
+        claimed: 1,
+        sent: 1,
+        skipped: 0,
+        failed: 0,
+        retried: 0,
+        deferred: 0,
+        lost: 0,
+      });
 
       const [mail] = mailsWith(`<${d.id}@shop.example>`);
       assert.ok(mail, "the message arrived with Message-ID <delivery id@sender domain>");
@@ -193,7 +201,15 @@ for (const dialect of DIALECTS) {
       });
 
       const report = await dispatchDue(t.r, t.options);
-      assert.deepEqual(report, { claimed: 6, sent: 1, skipped: 5, failed: 0, retried: 0, lost: 0 });
+      assert.deepEqual(report, {
+        claimed: 6,
+        sent: 1,
+        skipped: 5,
+        failed: 0,
+        retried: 0,
+        deferred: 0,
+        lost: 0,
+      });
       for (const q of queued) {
         const row = await deliveryRow(t.r, q.businessId, q.id);
         assert.equal(row.status, "skipped");

@@ -22,7 +22,7 @@ export async function recordOutcome(r: Resources, d: ClaimedDelivery, outcome: O
   const record: OutcomeRecord = {
     d,
     now,
-    set: outcomeColumns(outcome, now),
+    set: outcomeColumns(d, outcome, now),
     trail: d.enrollmentId ? trailEntry(d, outcome, now, next?.channel) : null,
     next,
   };
@@ -38,6 +38,8 @@ interface OutcomeRecord {
     message_id?: string;
     sent_at?: number;
     next_attempt_at?: number;
+    /** Set back by a deferral, which is not an attempt (max attempts count sends). */
+    attempts?: number;
     detail: string;
   };
   trail: Record<string, unknown> | null;
@@ -108,7 +110,7 @@ async function insertFallback(db: Kysely<Database>, next: DeliveriesTable): Prom
     .execute();
 }
 
-function outcomeColumns(outcome: Outcome, now: number): OutcomeRecord["set"] {
+function outcomeColumns(d: ClaimedDelivery, outcome: Outcome, now: number): OutcomeRecord["set"] {
   switch (outcome.status) {
     case "sent":
       return { status: "sent", message_id: outcome.messageId, sent_at: now, detail: writeJson(null) };
@@ -120,6 +122,13 @@ function outcomeColumns(outcome: Outcome, now: number): OutcomeRecord["set"] {
         status: "queued",
         next_attempt_at: outcome.retryAt,
         detail: writeJson({ error: outcome.why }),
+      };
+    case "deferred":
+      return {
+        status: "queued",
+        next_attempt_at: outcome.until,
+        attempts: Math.max(0, d.attempt - 1),
+        detail: writeJson({ deferred: outcome.reason, message: outcome.why, until: outcome.until }),
       };
   }
 }
@@ -164,6 +173,7 @@ const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (db, records, sto
       set.message_id ?? null,
       set.sent_at ?? null,
       set.next_attempt_at ?? null,
+      set.attempts ?? null,
       set.detail,
       now,
       d.businessId,
@@ -186,7 +196,7 @@ const recordInTurn = groupCommit<OutcomeRecord, boolean>(async (db, records, sto
 const recordStatements = preparedOnce((raw) => ({
   // Fenced on the attempt; a column the outcome does not set keeps its value.
   update: raw.prepare(
-    "update deliveries set status = ?, message_id = coalesce(?, message_id), sent_at = coalesce(?, sent_at), next_attempt_at = coalesce(?, next_attempt_at), detail = ?, lease_until = null, updated_at = ? where business_id = ? and id = ? and attempts = ? and status = 'sending'",
+    "update deliveries set status = ?, message_id = coalesce(?, message_id), sent_at = coalesce(?, sent_at), next_attempt_at = coalesce(?, next_attempt_at), attempts = coalesce(?, attempts), detail = ?, lease_until = null, updated_at = ? where business_id = ? and id = ? and attempts = ? and status = 'sending'",
   ),
   lastSeq: raw
     .prepare("select coalesce(max(seq), 0) from enrollment_trail where business_id = ? and enrollment_id = ?")
@@ -209,11 +219,11 @@ const recordTogether = groupCommit<OutcomeRecord, boolean>(async (db, records) =
   const updated = await sql<{ business_id: string; id: string }>`
     update deliveries d set status = u.status, message_id = coalesce(u.message_id, d.message_id),
       sent_at = coalesce(u.sent_at, d.sent_at), next_attempt_at = coalesce(u.next_attempt_at, d.next_attempt_at),
-      detail = u.detail, lease_until = null, updated_at = u.updated_at
+      attempts = coalesce(u.set_attempts, d.attempts), detail = u.detail, lease_until = null, updated_at = u.updated_at
     from unnest(${col((r) => r.d.businessId)}::text[], ${col((r) => r.d.id)}::text[], ${col((r) => r.d.attempt)}::integer[],
       ${col((r) => r.set.status)}::text[], ${col((r) => r.set.message_id ?? null)}::text[], ${col((r) => r.set.sent_at ?? null)}::bigint[],
-      ${col((r) => r.set.next_attempt_at ?? null)}::bigint[], ${col((r) => r.set.detail)}::jsonb[], ${col((r) => r.now)}::bigint[])
-      as u(business_id, id, attempt, status, message_id, sent_at, next_attempt_at, detail, updated_at)
+      ${col((r) => r.set.next_attempt_at ?? null)}::bigint[], ${col((r) => r.set.attempts ?? null)}::integer[], ${col((r) => r.set.detail)}::jsonb[], ${col((r) => r.now)}::bigint[])
+      as u(business_id, id, attempt, status, message_id, sent_at, next_attempt_at, set_attempts, detail, updated_at)
     where d.business_id = u.business_id and d.id = u.id and d.attempts = u.attempt and d.status = 'sending'
     returning d.business_id, d.id`.execute(db);
   const held = new Set(updated.rows.map((row) => `${row.business_id}\u0000${row.id}`));
@@ -275,6 +285,14 @@ export function trailEntry(
         ...base,
         reason: outcome.reason,
         message: `Could not send ${what}: ${outcome.why}.${then}`,
+      };
+    case "deferred":
+      return {
+        type: "deferred",
+        ...base,
+        reason: outcome.reason,
+        until: outcome.until,
+        message: `Deferred ${what} to ${new Date(outcome.until).toISOString()}: ${outcome.why}.`,
       };
     case "retrying":
       return {

@@ -24,7 +24,14 @@ export const BusinessSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   plan: PlanIds,
-  settings: Type.Object({ emailOptOut: Type.Boolean() }),
+  settings: Type.Object({
+    emailOptOut: Type.Boolean(),
+    timezone: Type.String(),
+    quietHours: Type.Union([Type.Object({ start: Type.String(), end: Type.String() }), Type.Null()]),
+    frequencyCaps: Type.Array(
+      Type.Object({ channel: Type.String(), max: Type.Number(), perHours: Type.Number() }),
+    ),
+  }),
   createdAt: Type.Number(),
 });
 

@@ -29,7 +29,7 @@ export interface DomainMetrics {
 export const GAUGE_CAP = 1_000_000;
 
 const INGEST_OUTCOMES = ["accepted", "duplicate", "rejected"] as const;
-const DELIVERY_OUTCOMES = ["sent", "skipped", "failed", "retried", "lost"] as const;
+const DELIVERY_OUTCOMES = ["sent", "skipped", "failed", "retried", "deferred", "lost"] as const;
 
 const byStore = new WeakMap<Store, DomainMetrics>();
 
@@ -88,7 +88,7 @@ function createCounters(): DomainMetrics {
   });
   const deliveries = new Counter({
     name: "journeys_deliveries_total",
-    help: "Outbox deliveries the dispatcher finished an attempt of, by outcome (sent, skipped, failed, retried, lost)",
+    help: "Outbox deliveries the dispatcher finished an attempt of, by outcome (sent, skipped, failed, retried, deferred, lost)",
     labelNames: ["outcome"] as const,
     registers,
   });

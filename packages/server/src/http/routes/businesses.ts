@@ -29,6 +29,44 @@ const BusinessPatch = Type.Object(
                 "and for `{ subscribed: email }` segments.",
             }),
           ),
+          timezone: Type.Optional(
+            Type.String({
+              maxLength: 64,
+              description: "IANA time zone; quiet hours of customers without a timezone are read in it.",
+            }),
+          ),
+          quietHours: Type.Optional(
+            Type.Union([
+              Type.Object(
+                {
+                  start: Type.String({ description: '"HH:MM", local time' }),
+                  end: Type.String({ description: '"HH:MM", local time; before start spans midnight' }),
+                },
+                { additionalProperties: false },
+              ),
+              Type.Null(),
+            ]),
+          ),
+          frequencyCaps: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  channel: Type.Union([
+                    Type.Literal("all"),
+                    Type.Literal("email"),
+                    Type.Literal("sms"),
+                    Type.Literal("whatsapp"),
+                    Type.Literal("telegram"),
+                    Type.Literal("push"),
+                  ]),
+                  max: Type.Integer(),
+                  perHours: Type.Integer(),
+                },
+                { additionalProperties: false },
+              ),
+              { maxItems: 10 },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -68,7 +106,9 @@ export function businessRoutes(r: Resources): FastifyPluginAsyncTypebox {
           summary: "Change the business's settings",
           description:
             "Changes only the settings sent. Switching `emailOptOut` re-evaluates every segment that " +
-            "reads email consent (and those that read them), logging joined / left membership events.",
+            "reads email consent (and those that read them), logging joined / left membership events. " +
+            "`quietHours` (in each customer's timezone, else `timezone`) and `frequencyCaps` defer marketing " +
+            "messages to the next allowed moment on every channel (transactional templates are exempt).",
           security: businessSecurity,
           params: BusinessParams,
           body: BusinessPatch,
