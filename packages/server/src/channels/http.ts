@@ -54,7 +54,7 @@ export class HttpClient {
 
   constructor(
     private readonly outbound: Outbound,
-    private readonly options: { maxSockets?: number } = {},
+    options: { maxSockets?: number } = {},
   ) {
     if (options.maxSockets) {
       this.#agents.http.maxSockets = options.maxSockets;

@@ -40,10 +40,18 @@ export interface SendOptions {
   callbackBase?: string;
 }
 
-export type SendResult =
+/**
+ * `gone` lists addresses the provider learned no longer work — a push subscription the push
+ * service answered 404/410 for, a Telegram chat whose user blocked the bot, a number that
+ * replied STOP to the carrier: the dispatcher removes them from the customer (or suppresses the
+ * channel) so no later message tries them again. A multi-device send can succeed and still
+ * report some gone.
+ */
+export type SendResult = (
   | { ok: true; providerMessageId: string }
   | { ok: false; kind: "retryable" | "permanent"; message: string }
-  | { ok: false; kind: "retry_after"; retryAfterMs: number; message: string };
+  | { ok: false; kind: "retry_after"; retryAfterMs: number; message: string }
+) & { gone?: string[] };
 
 export type SendFailure = Extract<SendResult, { ok: false }>;
 

@@ -1,8 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { type Channel, isChannel } from "@journeys/core";
 import { updateCustomer } from "../customers/edit";
 import type { Resources } from "../resources";
 import type { Store } from "../store/store";
+import { installationSecret } from "./installation-secret";
 
 /**
  * Unsubscribe links: `/u/{token}` where the token names business, customer and channel and is
@@ -19,32 +20,9 @@ export interface UnsubscribeTarget {
   channel: Channel;
 }
 
-const SECRET = "unsubscribe";
-const secrets = new WeakMap<Store, Promise<Buffer>>();
-
-/** The installation's link-signing key, created by whichever process asks first. */
+/** The installation's link-signing key for unsubscribe links. */
 export function unsubscribeSecret(store: Store): Promise<Buffer> {
-  let secret = secrets.get(store);
-  if (!secret) {
-    secret = loadOrCreate(store);
-    secret.catch(() => secrets.delete(store));
-    secrets.set(store, secret);
-  }
-  return secret;
-}
-
-async function loadOrCreate(store: Store): Promise<Buffer> {
-  await store.db
-    .insertInto("installation_secrets")
-    .values({ name: SECRET, value: randomBytes(32).toString("base64url"), created_at: Date.now() })
-    .onConflict((oc) => oc.column("name").doNothing())
-    .execute();
-  const row = await store.db
-    .selectFrom("installation_secrets")
-    .select("value")
-    .where("name", "=", SECRET)
-    .executeTakeFirstOrThrow();
-  return Buffer.from(row.value, "base64url");
+  return installationSecret(store, "unsubscribe");
 }
 
 const sign = (key: Buffer, payload: string) =>

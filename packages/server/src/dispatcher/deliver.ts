@@ -2,6 +2,7 @@ import type { OutgoingMessage, SendResult } from "../channels/provider";
 import { unsubscribeToken } from "../channels/unsubscribe";
 import type { Resources } from "../resources";
 import type { RenderedContent } from "../templates/render";
+import { forgetGoneAddresses } from "./address-gone";
 import { retryDelay } from "./backoff";
 import { holdFence } from "./claim";
 import { decide } from "./decide";
@@ -103,18 +104,29 @@ export async function deliver(
   } finally {
     release();
   }
-  if (result.ok) return record({ status: "sent", messageId: result.providerMessageId });
-  if (result.kind === "permanent" || d.attempt >= options.retry.maxAttempts) {
-    const why =
-      result.kind === "permanent" ? result.message : `gave up after ${d.attempt} attempts: ${result.message}`;
-    return record({
-      status: "failed",
-      reason: result.kind === "permanent" ? "permanent" : "attempts_exhausted",
-      why,
-    });
+  const done = await recordSend(result);
+  // After the outcome is recorded, never before: a store error here must not leave a sent
+  // message unrecorded. Should it fail, the address stays and the next send reports it again.
+  if (result.gone?.length && done !== "lost")
+    await forgetGoneAddresses(r, d.businessId, d.customerId, d.channel, result.gone).catch(() => {});
+  return done;
+
+  async function recordSend(result: SendResult): Promise<DeliveryResult> {
+    if (result.ok) return record({ status: "sent", messageId: result.providerMessageId });
+    if (result.kind === "permanent" || d.attempt >= options.retry.maxAttempts) {
+      const why =
+        result.kind === "permanent"
+          ? result.message
+          : `gave up after ${d.attempt} attempts: ${result.message}`;
+      return record({
+        status: "failed",
+        reason: result.kind === "permanent" ? "permanent" : "attempts_exhausted",
+        why,
+      });
+    }
+    const delay = retryDelay(d.attempt, result, options.retry, options.random);
+    return record({ status: "retrying", retryAt: r.clock.now() + delay, why: result.message });
   }
-  const delay = retryDelay(d.attempt, result, options.retry, options.random);
-  return record({ status: "retrying", retryAt: r.clock.now() + delay, why: result.message });
 }
 
 /**
