@@ -85,4 +85,10 @@ export interface PushMessage {
 }
 
 export type OutgoingMessage = EmailMessage | TextMessage | WhatsappMessage | PushMessage;
-export type MessageFor<C extends Channel> = Extract<OutgoingMessage, { channel: C }>;
+/** The message a provider of channel `C` sends (SMS and Telegram share `TextMessage`). */
+export type MessageFor<C extends Channel> = MessageOf<OutgoingMessage, C>;
+type MessageOf<M, C> = M extends { channel: infer K }
+  ? C extends K
+    ? Omit<M, "channel"> & { channel: C }
+    : never
+  : never;

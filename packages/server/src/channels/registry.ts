@@ -1,6 +1,7 @@
 import type { Channel } from "@journeys/core";
 import type { ProviderDefinition } from "./definition";
 import { smtpDefinition } from "./smtp";
+import { twilioDefinition } from "./twilio";
 
 /**
  * Every provider the server can send through, by channel. A channel with no provider here
@@ -9,7 +10,7 @@ import { smtpDefinition } from "./smtp";
  */
 export const PROVIDERS: Record<Channel, ReadonlyArray<ProviderDefinition<never>>> = {
   email: [smtpDefinition as ProviderDefinition<never>],
-  sms: [],
+  sms: [twilioDefinition as ProviderDefinition<never>],
   whatsapp: [],
   telegram: [],
   push: [],

@@ -1,6 +1,7 @@
 import type { Channel } from "@journeys/core";
 import type { Resources } from "../resources";
 import type { ChannelSetup } from "./setup";
+import { twilioWebhook } from "./twilio-webhook";
 
 /**
  * A provider's callback as the webhook route received it: the body unparsed (signatures are
@@ -42,7 +43,7 @@ export interface WebhookHandler {
 }
 
 /** Every provider callback the server answers, by path. */
-export const WEBHOOKS: WebhookHandler[] = [];
+export const WEBHOOKS: WebhookHandler[] = [twilioWebhook];
 
 export function webhookHandler(path: string): WebhookHandler | undefined {
   return WEBHOOKS.find((h) => h.path === path);
