@@ -1,5 +1,6 @@
 import type { Channel } from "@journeys/core";
 import type { ProviderDefinition } from "./definition";
+import { resendDefinition } from "./resend";
 import { smtpDefinition } from "./smtp";
 import { twilioDefinition } from "./twilio";
 
@@ -9,7 +10,7 @@ import { twilioDefinition } from "./twilio";
  * Telegram, FCM / Web Push) add one line each.
  */
 export const PROVIDERS: Record<Channel, ReadonlyArray<ProviderDefinition<never>>> = {
-  email: [smtpDefinition as ProviderDefinition<never>],
+  email: [smtpDefinition as ProviderDefinition<never>, resendDefinition as ProviderDefinition<never>],
   sms: [twilioDefinition as ProviderDefinition<never>],
   whatsapp: [],
   telegram: [],

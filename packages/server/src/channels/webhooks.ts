@@ -1,5 +1,6 @@
 import type { Channel } from "@journeys/core";
 import type { Resources } from "../resources";
+import { resendWebhook } from "./resend-webhook";
 import type { ChannelSetup } from "./setup";
 import { twilioWebhook } from "./twilio-webhook";
 
@@ -43,7 +44,7 @@ export interface WebhookHandler {
 }
 
 /** Every provider callback the server answers, by path. */
-export const WEBHOOKS: WebhookHandler[] = [twilioWebhook];
+export const WEBHOOKS: WebhookHandler[] = [resendWebhook, twilioWebhook];
 
 export function webhookHandler(path: string): WebhookHandler | undefined {
   return WEBHOOKS.find((h) => h.path === path);
