@@ -18,6 +18,7 @@ import { authRoutes } from "./routes/auth";
 import { businessRoutes } from "./routes/businesses";
 import { channelRoutes } from "./routes/channels";
 import { customerRoutes } from "./routes/customers";
+import { deliveryRoutes } from "./routes/deliveries";
 import { healthRoutes } from "./routes/health";
 import { importRoutes } from "./routes/imports";
 import { journeyRoutes } from "./routes/journeys";
@@ -110,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(importRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(templateRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(channelRoutes(r), { prefix: "/api/v1/businesses" });
+  await app.register(deliveryRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(unsubscribeRoutes(r));
   await app.register(webhookRoutes(r, { publicUrl: options.config.publicUrl }));
   await app.register(ingestRoutes(r), { prefix: "/v1" });

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { isChannel } from "@journeys/core";
 import { Type } from "typebox";
 import { deleteChannel, getChannel, listChannels, putChannel } from "../../channels/setup";
+import { sendTest } from "../../channels/test-send";
+import { notFound } from "../../errors";
 import type { Resources } from "../../resources";
 import { businessAccess } from "../auth";
 import { BusinessParams, businessErrors, businessSecurity } from "../schemas";
@@ -65,6 +68,46 @@ export function channelRoutes(r: Resources): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => putChannel(r, request.params.businessId, request.params.channel, request.body),
+    );
+
+    app.post(
+      "/:businessId/channels/:channel/test",
+      {
+        schema: {
+          tags,
+          summary: "Send a test message through the set-up; answers what the provider said",
+          description:
+            "to: an email address, an E.164 phone (sms, whatsapp), a Telegram chat id, or for push a customer id. " +
+            "The answer is { ok: true, providerMessageId } or { ok: false, kind, message } (kind retryable, retry_after or permanent).",
+          security,
+          params: ChannelParams,
+          body: Type.Object(
+            { to: Type.String({ minLength: 1, maxLength: 320 }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              ok: Type.Boolean(),
+              providerMessageId: Type.Optional(Type.String()),
+              kind: Type.Optional(Type.String()),
+              message: Type.Optional(Type.String()),
+              retryAfterMs: Type.Optional(Type.Number()),
+            }),
+            ...businessErrors,
+          },
+        },
+      },
+      async (request) => {
+        const channel = request.params.channel;
+        if (!isChannel(channel)) throw notFound(`${channel} channel`);
+        const { gone: _gone, ...said } = await sendTest(
+          r,
+          request.params.businessId,
+          channel,
+          request.body.to,
+        );
+        return said;
+      },
     );
 
     app.delete(
