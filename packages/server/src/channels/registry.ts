@@ -2,6 +2,7 @@ import type { Channel } from "@journeys/core";
 import type { ProviderDefinition } from "./definition";
 import { resendDefinition } from "./resend";
 import { smtpDefinition } from "./smtp";
+import { telegramDefinition } from "./telegram";
 import { twilioDefinition } from "./twilio";
 
 /**
@@ -13,7 +14,7 @@ export const PROVIDERS: Record<Channel, ReadonlyArray<ProviderDefinition<never>>
   email: [smtpDefinition as ProviderDefinition<never>, resendDefinition as ProviderDefinition<never>],
   sms: [twilioDefinition as ProviderDefinition<never>],
   whatsapp: [],
-  telegram: [],
+  telegram: [telegramDefinition as ProviderDefinition<never>],
   push: [],
 };
 

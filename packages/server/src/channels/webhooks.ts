@@ -2,6 +2,7 @@ import type { Channel } from "@journeys/core";
 import type { Resources } from "../resources";
 import { resendWebhook } from "./resend-webhook";
 import type { ChannelSetup } from "./setup";
+import { telegramWebhook } from "./telegram-webhook";
 import { twilioWebhook } from "./twilio-webhook";
 
 /**
@@ -44,7 +45,7 @@ export interface WebhookHandler {
 }
 
 /** Every provider callback the server answers, by path. */
-export const WEBHOOKS: WebhookHandler[] = [resendWebhook, twilioWebhook];
+export const WEBHOOKS: WebhookHandler[] = [resendWebhook, twilioWebhook, telegramWebhook];
 
 export function webhookHandler(path: string): WebhookHandler | undefined {
   return WEBHOOKS.find((h) => h.path === path);

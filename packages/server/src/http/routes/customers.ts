@@ -1,12 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { CHANNELS } from "@journeys/core";
 import { Type } from "typebox";
+import { findChannelSetup } from "../../channels/setup";
+import type { TelegramConfig } from "../../channels/telegram";
+import { telegramLinkUrl } from "../../channels/telegram-link";
 import { toCustomerView } from "../../customers/customer";
 import { createCustomer, updateCustomer } from "../../customers/edit";
 import { eraseCustomer } from "../../customers/erase";
 import { currentMemberships, exportCustomer, findCustomer } from "../../customers/export";
+import { customerById } from "../../customers/find";
 import { LIST_LIMITS, listCustomers } from "../../customers/list";
 import { customerTimeline } from "../../customers/timeline";
+import { notFound } from "../../errors";
 import type { Resources } from "../../resources";
 import { businessAccess } from "../auth";
 import { BusinessParams, businessErrors, businessSecurity, ErrorSchema } from "../schemas";
@@ -321,6 +326,29 @@ export function customerRoutes(r: Resources): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => eraseCustomer(r, request.params.businessId, request.params.customerId),
+    );
+
+    app.get(
+      "/:businessId/customers/:customerId/telegram-link",
+      {
+        schema: {
+          tags,
+          security: businessSecurity,
+          description:
+            "The customer's signed Telegram deep link: opening it and pressing Start links their chat " +
+            "and subscribes them to telegram. 404 when the customer does not exist or telegram is not set up.",
+          params: CustomerParams,
+          response: { 200: Type.Object({ url: Type.String() }), ...businessErrors },
+        },
+      },
+      async (request) => {
+        const { businessId, customerId } = request.params;
+        const setup = await findChannelSetup(r, businessId, "telegram");
+        if (setup?.provider !== "telegram") throw notFound("telegram channel set-up");
+        if (!(await customerById(r, businessId, customerId))) throw notFound("customer");
+        const { botUsername } = setup.config as unknown as TelegramConfig;
+        return { url: await telegramLinkUrl(r.store, businessId, customerId, botUsername) };
+      },
     );
 
     app.get(
