@@ -149,7 +149,14 @@ for (const dialect of DIALECTS) {
     });
 
     it("registers the webhook at this business's URL with the secret the handler checks", async () => {
-      await setUp();
+      telegram.webhook = null;
+      const saved = await setUp();
+      assert.deepEqual(
+        saved.webhook,
+        { ok: true, message: "Webhook was set" },
+        "saving the set-up registers it",
+      );
+      assert.equal(telegram.webhook?.url, `${PUBLIC_URL}/webhooks/${ctx.alpha.businessId}/telegram`);
       const config = {
         botToken: telegram.botToken,
         botUsername: telegram.botUsername,

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { isChannel } from "@journeys/core";
 import { Type } from "typebox";
-import { deleteChannel, getChannel, listChannels, putChannel } from "../../channels/setup";
+import { deleteChannel, findChannelSetup, getChannel, listChannels, putChannel } from "../../channels/setup";
+import type { TelegramConfig } from "../../channels/telegram";
+import { connectTelegramWebhook } from "../../channels/telegram-webhook";
 import { sendTest } from "../../channels/test-send";
 import { notFound } from "../../errors";
 import type { Resources } from "../../resources";
@@ -13,6 +15,12 @@ const Setup = Type.Object(
     channel: Type.String(),
     provider: Type.String(),
     passwordSet: Type.Optional(Type.Boolean({ description: "A password is stored (it is never returned)." })),
+    webhook: Type.Optional(
+      Type.Object(
+        { ok: Type.Boolean(), message: Type.String() },
+        { description: "Telegram: whether the bot's webhook was registered at this server's public URL." },
+      ),
+    ),
     updatedAt: Type.Number(),
   },
   {
@@ -31,7 +39,7 @@ const security = businessSecurity;
  * How a business sends on each channel (DESIGN §5 Channel set-up). Secrets go in and never
  * come out: a stored password shows as `passwordSet: true`.
  */
-export function channelRoutes(r: Resources): FastifyPluginAsyncTypebox {
+export function channelRoutes(r: Resources, options: { publicUrl: string }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook("onRequest", businessAccess(r));
 
@@ -67,7 +75,23 @@ export function channelRoutes(r: Resources): FastifyPluginAsyncTypebox {
           response: { 200: Setup, ...businessErrors },
         },
       },
-      async (request) => putChannel(r, request.params.businessId, request.params.channel, request.body),
+      async (request) => {
+        const { businessId, channel } = request.params;
+        const saved = await putChannel(r, businessId, channel, request.body);
+        if (saved.provider !== "telegram") return saved;
+        // Telegram sends updates only to a registered webhook: register it with each save.
+        const setup = await findChannelSetup(r, businessId, "telegram");
+        const said = await connectTelegramWebhook(
+          r,
+          businessId,
+          setup!.config as unknown as TelegramConfig,
+          options.publicUrl,
+        );
+        return {
+          ...saved,
+          webhook: said.ok ? { ok: true, message: said.description } : { ok: false, message: said.message },
+        };
+      },
     );
 
     app.post(
