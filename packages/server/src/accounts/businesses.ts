@@ -1,4 +1,4 @@
-import { type FrequencyCap, isPlanId, type PlanId, type QuietHours } from "@journeys/core";
+import { type Channel, type FrequencyCap, isPlanId, type PlanId, type QuietHours } from "@journeys/core";
 import type { Kysely } from "kysely";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
@@ -23,6 +23,8 @@ export interface BusinessSettings {
   quietHours: QuietHours | null;
   /** At most `max` marketing messages per customer per channel (or "all") per rolling `perHours`. */
   frequencyCaps: FrequencyCap[];
+  /** At most this many messages per second on a channel, for the whole business (every message, transactional too). */
+  sendRates: Partial<Record<Channel, number>>;
 }
 
 const DEFAULT_SETTINGS: BusinessSettings = {
@@ -30,6 +32,7 @@ const DEFAULT_SETTINGS: BusinessSettings = {
   timezone: "UTC",
   quietHours: null,
   frequencyCaps: [],
+  sendRates: {},
 };
 
 export function assertPlan(plan: string): PlanId {

@@ -1,4 +1,4 @@
-import { dependencies, frequencyCapProblem, isTimeZone, quietHoursProblem } from "@journeys/core";
+import { dependencies, frequencyCapProblem, isChannel, isTimeZone, quietHoursProblem } from "@journeys/core";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import { loadSegments } from "../segments/catalog";
@@ -53,6 +53,9 @@ export async function changeSettings(
   return getBusiness(r, id);
 }
 
+/** The highest send rate a business may set on a channel, per second (the limiter counts whole milliseconds). */
+export const MAX_SEND_RATE = 1000;
+
 /** Why the sending settings are wrong (naming the field), or null. */
 export function settingsProblem(patch: Partial<BusinessSettings>): string | null {
   if (patch.timezone !== undefined && !isTimeZone(patch.timezone))
@@ -66,6 +69,12 @@ export function settingsProblem(patch: Partial<BusinessSettings>): string | null
     if (problem) return `settings.frequencyCaps[${i}].${problem}`;
   }
   if ((patch.frequencyCaps?.length ?? 0) > 10) return "settings.frequencyCaps has at most 10 caps";
+  for (const [channel, rate] of Object.entries(patch.sendRates ?? {})) {
+    if (!isChannel(channel))
+      return `settings.sendRates.${channel} is not a channel (email, sms, whatsapp, telegram, push)`;
+    if (typeof rate !== "number" || !(rate > 0) || rate > MAX_SEND_RATE)
+      return `settings.sendRates.${channel} must be messages per second, more than 0 and at most ${MAX_SEND_RATE}`;
+  }
   return null;
 }
 

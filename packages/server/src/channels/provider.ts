@@ -1,4 +1,5 @@
 import type { Channel } from "@journeys/core";
+import type { PushSubscription } from "../customers/customer";
 import type { WhatsappTemplateRef } from "../templates/template";
 
 /**
@@ -78,7 +79,10 @@ export interface WhatsappMessage {
 }
 export interface PushMessage {
   channel: "push";
+  /** The first subscription's endpoint or token, for logs. */
   to: string;
+  /** Every push subscription of the customer: the provider sends to each device. */
+  subscriptions: PushSubscription[];
   title: string;
   body: string;
   url?: string;

@@ -4,6 +4,7 @@ import { resendDefinition } from "./resend";
 import { smtpDefinition } from "./smtp";
 import { telegramDefinition } from "./telegram";
 import { twilioDefinition } from "./twilio";
+import { whatsappDefinition } from "./whatsapp";
 
 /**
  * Every provider the server can send through, by channel. A channel with no provider here
@@ -13,7 +14,7 @@ import { twilioDefinition } from "./twilio";
 export const PROVIDERS: Record<Channel, ReadonlyArray<ProviderDefinition<never>>> = {
   email: [smtpDefinition as ProviderDefinition<never>, resendDefinition as ProviderDefinition<never>],
   sms: [twilioDefinition as ProviderDefinition<never>],
-  whatsapp: [],
+  whatsapp: [whatsappDefinition as ProviderDefinition<never>],
   telegram: [telegramDefinition as ProviderDefinition<never>],
   push: [],
 };

@@ -156,7 +156,8 @@ for (const dialect of DIALECTS) {
         { ok: true, message: "Webhook was set" },
         "saving the set-up registers it",
       );
-      assert.equal(telegram.webhook?.url, `${PUBLIC_URL}/webhooks/${ctx.alpha.businessId}/telegram`);
+      const registered = telegram.webhook as { url: string } | null;
+      assert.equal(registered?.url, `${PUBLIC_URL}/webhooks/${ctx.alpha.businessId}/telegram`);
       const config = {
         botToken: telegram.botToken,
         botUsername: telegram.botUsername,

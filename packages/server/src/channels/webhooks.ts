@@ -4,6 +4,7 @@ import { resendWebhook } from "./resend-webhook";
 import type { ChannelSetup } from "./setup";
 import { telegramWebhook } from "./telegram-webhook";
 import { twilioWebhook } from "./twilio-webhook";
+import { whatsappWebhook } from "./whatsapp-webhook";
 
 /**
  * A provider's callback as the webhook route received it: the body unparsed (signatures are
@@ -45,7 +46,7 @@ export interface WebhookHandler {
 }
 
 /** Every provider callback the server answers, by path. */
-export const WEBHOOKS: WebhookHandler[] = [resendWebhook, twilioWebhook, telegramWebhook];
+export const WEBHOOKS: WebhookHandler[] = [resendWebhook, twilioWebhook, whatsappWebhook, telegramWebhook];
 
 export function webhookHandler(path: string): WebhookHandler | undefined {
   return WEBHOOKS.find((h) => h.path === path);

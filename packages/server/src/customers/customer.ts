@@ -34,6 +34,8 @@ export interface PushSubscription {
 
 export interface CustomerAddresses {
   telegram?: { chatId: string };
+  /** When the customer last wrote to the business on WhatsApp (epoch ms): the 24-hour window. */
+  whatsapp?: { lastInboundAt: number };
   push?: PushSubscription[];
 }
 

@@ -3,6 +3,7 @@ import type { Business } from "../accounts/businesses";
 import { type Customer, factsOf } from "../customers/customer";
 import type { Template } from "../templates/template";
 import type { SkipReason } from "./delivery";
+import { whatsappContentFor, whatsappWindowOpen } from "./whatsapp-window";
 
 /** Everything a send decision reads, loaded by the dispatcher. */
 export interface SendFacts {
@@ -13,6 +14,8 @@ export interface SendFacts {
   /** A channel set-up with a provider this server has. */
   channelReady: boolean;
   journeyArchived: boolean;
+  /** The clock's now: WhatsApp's 24-hour window is read against it. */
+  now: number;
 }
 
 export type SendDecision =
@@ -38,6 +41,7 @@ export function addressOf(customer: Customer, channel: Channel): string | null {
     case "telegram":
       return customer.addresses.telegram?.chatId ?? null;
     case "push": {
+      // The first subscription names the message in logs; the provider sends to every one.
       const first = customer.addresses.push?.[0];
       return (first?.token ?? first?.endpoint) || null;
     }
@@ -48,9 +52,11 @@ export function addressOf(customer: Customer, channel: Channel): string | null {
  * May this message go, and to which address? Skips, in this order: the journey was archived,
  * the customer or template is gone, no address on the channel, no marketing consent (a
  * transactional template needs none; email `unknown` counts only when the business runs email
- * as opt-out), the channel is not set up.
+ * as opt-out), the channel is not set up, WhatsApp free text outside the 24-hour window. A
+ * WhatsApp template that holds both free text and an approved template comes back narrowed to
+ * the one the window allows (`whatsapp-window.ts`).
  *
- * @example decide({ channel: "email", customer, template, business, channelReady: true, journeyArchived: false })
+ * @example decide({ channel: "email", customer, template, business, channelReady: true, journeyArchived: false, now })
  *   // → { send: false, reason: "no_consent", why: "the customer is not subscribed to email" }
  */
 export function decide(f: SendFacts): SendDecision {
@@ -81,6 +87,16 @@ export function decide(f: SendFacts): SendDecision {
   }
   if (!f.channelReady) {
     return { send: false, reason: "channel_not_configured", why: `the ${f.channel} channel is not set up` };
+  }
+  if (f.template.channel === "whatsapp") {
+    const template = whatsappContentFor(f.template, whatsappWindowOpen(f.customer, f.now));
+    if (!template)
+      return {
+        send: false,
+        reason: "outside_whatsapp_window",
+        why: "free-form WhatsApp text is allowed only within 24 hours of the customer's last message; give the template an approved whatsappTemplate",
+      };
+    return { send: true, customer: f.customer, template, to };
   }
   return { send: true, customer: f.customer, template: f.template, to };
 }

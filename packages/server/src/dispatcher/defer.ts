@@ -8,7 +8,7 @@ const WENT_OUT = ["sent", "delivered", "opened", "clicked", "bounced"];
 
 export interface Deferral {
   until: number;
-  reason: "quiet_hours" | "frequency_cap";
+  reason: "quiet_hours" | "frequency_cap" | "send_rate";
   why: string;
 }
 

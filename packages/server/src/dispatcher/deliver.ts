@@ -1,5 +1,6 @@
 import type { OutgoingMessage, SendResult } from "../channels/provider";
 import { unsubscribeToken } from "../channels/unsubscribe";
+import type { Customer } from "../customers/customer";
 import type { Resources } from "../resources";
 import type { RenderedContent } from "../templates/render";
 import { forgetGoneAddresses } from "./address-gone";
@@ -11,6 +12,7 @@ import type { ClaimedDelivery, Outcome } from "./delivery";
 import type { BatchLookups } from "./lookups";
 import type { ResolvedOptions } from "./options";
 import { recordOutcome } from "./record";
+import { takeSendSlot } from "./send-rate";
 
 /** What happened to one claimed delivery; `lost` means another worker holds it now. */
 export type DeliveryResult = Outcome["status"] | "lost";
@@ -52,11 +54,20 @@ export async function deliver(
     business,
     channelReady: !!provider,
     journeyArchived,
+    now: r.clock.now(),
   });
   if (!decision.send) return record({ status: "skipped", reason: decision.reason, why: decision.why });
   if (!decision.template.transactional) {
     const later = await deferral(r, business, decision.customer, d.channel, r.clock.now());
     if (later) return record({ status: "deferred", ...later });
+  }
+  const rate = business.settings.sendRates?.[d.channel];
+  if (rate) {
+    const busy = await takeSendSlot(r, d.businessId, d.channel, rate, r.clock.now());
+    if (busy) {
+      const why = `the business sends at most ${rate} ${d.channel} messages per second`;
+      return record({ status: "deferred", reason: "send_rate", until: busy.until, why });
+    }
   }
 
   // Outside the render's try: a store error here is no fault of the template, and must not
@@ -74,7 +85,7 @@ export async function deliver(
       business,
       unsubscribeUrl,
     });
-    message = toMessage(rendered, decision.to, unsubscribeUrl);
+    message = toMessage(rendered, decision.to, unsubscribeUrl, decision.customer);
   } catch (error) {
     return record({
       status: "failed",
@@ -156,9 +167,15 @@ async function whileHeld<T>(
 
 /**
  * The provider message for a rendered template. Emails carry RFC 8058 one-click unsubscribe
- * headers pointing at the signed link (which the body carries too).
+ * headers pointing at the signed link (which the body carries too); a push message goes to
+ * every subscription of the customer.
  */
-function toMessage(rendered: RenderedContent, to: string, unsubscribeUrl: string): OutgoingMessage {
+function toMessage(
+  rendered: RenderedContent,
+  to: string,
+  unsubscribeUrl: string,
+  customer: Customer,
+): OutgoingMessage {
   switch (rendered.channel) {
     case "email":
       return {
@@ -178,7 +195,7 @@ function toMessage(rendered: RenderedContent, to: string, unsubscribeUrl: string
     case "whatsapp":
       return { ...rendered, to };
     case "push":
-      return { ...rendered, to };
+      return { ...rendered, to, subscriptions: customer.addresses.push ?? [] };
   }
 }
 

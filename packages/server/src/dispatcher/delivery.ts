@@ -48,7 +48,9 @@ export type SkipReason =
   | "no_telegram_chat"
   | "no_push_subscription"
   | "no_consent"
-  | "channel_not_configured";
+  | "channel_not_configured"
+  /** A WhatsApp template with only free text, and the customer has not written in 24 hours. */
+  | "outside_whatsapp_window";
 
 /** What became of one attempt. `retrying` puts the delivery back in the queue. */
 export type Outcome =
@@ -57,7 +59,7 @@ export type Outcome =
   | { status: "failed"; reason: "permanent" | "render_failed" | "attempts_exhausted"; why: string }
   | { status: "retrying"; retryAt: number; why: string }
   /** Quiet hours or a frequency cap: queued again for `until`, the attempt not counted. */
-  | { status: "deferred"; until: number; reason: "quiet_hours" | "frequency_cap"; why: string };
+  | { status: "deferred"; until: number; reason: "quiet_hours" | "frequency_cap" | "send_rate"; why: string };
 
 export function toClaimedDelivery(row: DeliveriesTable): ClaimedDelivery {
   return {

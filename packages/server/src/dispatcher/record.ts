@@ -55,7 +55,7 @@ const FALLS_BACK = new Set([
   "no_push_subscription",
   "no_consent",
   "channel_not_configured",
-  "whatsapp_window_closed",
+  "outside_whatsapp_window",
   "permanent",
   "attempts_exhausted",
 ]);

@@ -31,6 +31,7 @@ export const BusinessSchema = Type.Object({
     frequencyCaps: Type.Array(
       Type.Object({ channel: Type.String(), max: Type.Number(), perHours: Type.Number() }),
     ),
+    sendRates: Type.Record(Type.String(), Type.Number(), { description: "Messages per second, by channel." }),
   }),
   createdAt: Type.Number(),
 });

@@ -310,6 +310,14 @@ export interface DeliveriesTable {
   sent_at: number | null;
 }
 
+/** A business's send-rate limiter per channel (migration 0012, dispatcher/send-rate.ts). */
+export interface SendRatesTable {
+  business_id: string;
+  channel: string;
+  /** The limiter's theoretical arrival time (epoch ms): the next send is due no earlier, less the burst. */
+  tat: number;
+}
+
 /** Generated once per installation (migration 0004); e.g. "unsubscribe", the link-signing key. */
 export interface InstallationSecretsTable {
   name: string;
@@ -346,4 +354,5 @@ export interface Database {
   engine_cursors: EngineCursorsTable;
   deliveries: DeliveriesTable;
   installation_secrets: InstallationSecretsTable;
+  send_rates: SendRatesTable;
 }

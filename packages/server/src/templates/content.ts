@@ -63,13 +63,15 @@ export function parseContent<C extends Channel>(
     str("body", true);
     str("url", false);
   } else if (channel === "whatsapp") {
+    // Free text (inside the 24-hour window), an approved template (any time), or both: the
+    // dispatcher sends the body inside the window and the template outside it.
     const ref = input.whatsappTemplate;
-    if (ref === undefined || ref === null) str("body", true);
-    else {
-      if (input.body !== undefined)
-        problems.push({ field: "body", message: "give body or whatsappTemplate, not both" });
-      problems.push(...whatsappProblems(ref));
-    }
+    const hasRef = ref !== undefined && ref !== null;
+    const hasBody = input.body !== undefined && input.body !== null;
+    if (!hasRef && !hasBody)
+      problems.push({ field: "body", message: "is required (or whatsappTemplate, or both)" });
+    if (hasBody) str("body", true);
+    if (hasRef) problems.push(...whatsappProblems(ref));
   } else {
     str("body", true);
   }

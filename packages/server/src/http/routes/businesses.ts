@@ -67,6 +67,22 @@ const BusinessPatch = Type.Object(
               { maxItems: 10 },
             ),
           ),
+          sendRates: Type.Optional(
+            Type.Object(
+              Object.fromEntries(
+                ["email", "sms", "whatsapp", "telegram", "push"].map((c) => [
+                  c,
+                  Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+                ]),
+              ),
+              {
+                additionalProperties: false,
+                description:
+                  "At most this many messages per second on a channel for the whole business (every message, " +
+                  "transactional too); a message over the rate is deferred to the next free moment.",
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -11,6 +11,7 @@ import * as m0008 from "./0008_claimable_deliveries";
 import * as m0009 from "./0009_attributes_sqlite_can_read";
 import * as m0010 from "./0010_sign_in_throttles";
 import * as m0011 from "./0011_deliveries_by_provider_id";
+import * as m0012 from "./0012_send_rates";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -31,4 +32,5 @@ export const MIGRATIONS: ReadonlyArray<{
   { name: "0009_attributes_sqlite_can_read", up: m0009.up },
   { name: "0010_sign_in_throttles", up: m0010.up },
   { name: "0011_deliveries_by_provider_id", up: m0011.up },
+  { name: "0012_send_rates", up: m0012.up },
 ];
