@@ -166,6 +166,8 @@ for (const dialect of DIALECTS) {
       );
       const opened = await read(person);
       assert.deepEqual(opened.addresses.whatsapp, { lastInboundAt: Math.floor(at / 1000) * 1000 });
+      const shown = await api(ctx, ctx.alpha, "GET", `/customers/${person}`).then(expect(200));
+      assert.deepEqual(shown.addresses.whatsapp, opened.addresses.whatsapp, "the API shows the window");
       assert.equal(opened.subscriptions.whatsapp, "subscribed", "an ordinary message changes no consent");
       // An older message arriving late leaves the window where it was.
       await post(

@@ -57,7 +57,17 @@ export const CustomerSchema = Type.Object(
       description: "Every channel; `unknown` where no consent is recorded.",
     }),
     topics: Type.Record(Type.String(), Type.Record(Type.String(), Status)),
-    addresses: Addresses,
+    addresses: Type.Intersect([
+      Addresses,
+      Type.Object({
+        whatsapp: Type.Optional(
+          Type.Object(
+            { lastInboundAt: Type.Number() },
+            { description: "The customer's last WhatsApp message: free text may go for 24 hours after it." },
+          ),
+        ),
+      }),
+    ]),
     createdAt: Type.Number(),
     updatedAt: Type.Number(),
   },
