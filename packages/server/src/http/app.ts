@@ -110,7 +110,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(customerRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(importRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(templateRoutes(r), { prefix: "/api/v1/businesses" });
-  await app.register(channelRoutes(r, { publicUrl: options.config.publicUrl }), { prefix: "/api/v1/businesses" });
+  await app.register(channelRoutes(r, { publicUrl: options.config.publicUrl }), {
+    prefix: "/api/v1/businesses",
+  });
   await app.register(deliveryRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(unsubscribeRoutes(r));
   await app.register(webhookRoutes(r, { publicUrl: options.config.publicUrl }));

@@ -1,5 +1,6 @@
 import type { Channel } from "@journeys/core";
 import { JourneysError } from "../errors";
+import { CHANNEL_LIMITS, characters } from "./channel-limits";
 import { checkLiquid, type LiquidMode, type LiquidProblem } from "./liquid";
 import type { ContentByChannel } from "./template";
 
@@ -10,14 +11,6 @@ export const CONTENT_FIELDS: Record<Channel, readonly string[]> = {
   telegram: ["body"],
   whatsapp: ["body", "whatsappTemplate"],
   push: ["title", "body", "url"],
-};
-
-const LIMITS: Record<string, number> = {
-  subject: 998,
-  title: 200,
-  body: 256 * 1024,
-  text: 256 * 1024,
-  url: 2048,
 };
 
 interface FieldProblem {
@@ -50,8 +43,14 @@ export function parseContent<C extends Channel>(
     }
     if (typeof value !== "string") problems.push({ field, message: "must be a string" });
     else if (required && value.trim() === "") problems.push({ field, message: "must not be empty" });
-    else if (value.length > (LIMITS[field] ?? 10_000))
-      problems.push({ field, message: `must be at most ${LIMITS[field]} characters` });
+    else {
+      const limit = CHANNEL_LIMITS[channel][field] ?? 10_000;
+      if (characters(value) > limit)
+        problems.push({
+          field,
+          message: `must be at most ${limit} characters on ${channel} (it has ${characters(value)})`,
+        });
+    }
   };
 
   if (channel === "email") {
@@ -123,6 +122,14 @@ function whatsappProblems(ref: unknown): FieldProblem[] {
   const params = r.parameters ?? [];
   if (!Array.isArray(params) || params.some((p) => typeof p !== "string") || params.length > 100)
     problems.push({ field: "whatsappTemplate.parameters", message: "must be a list of strings" });
+  else
+    params.forEach((p: string, i: number) => {
+      if (characters(p) > CHANNEL_LIMITS.whatsapp.parameter!)
+        problems.push({
+          field: `whatsappTemplate.parameters.${i}`,
+          message: `must be at most ${CHANNEL_LIMITS.whatsapp.parameter} characters`,
+        });
+    });
   return problems;
 }
 

@@ -3,6 +3,7 @@ import { findCustomer } from "../customers/export";
 import { blankCustomer } from "../customers/profile";
 import { JourneysError } from "../errors";
 import type { Resources } from "../resources";
+import { type SmsSegments, smsSegments } from "./channel-limits";
 import type { RenderedContent } from "./render";
 import { getTemplate } from "./templates";
 
@@ -21,19 +22,20 @@ export async function previewTemplate(
   businessId: string,
   templateId: string,
   input: { customerId?: string; event?: Record<string, unknown> },
-): Promise<RenderedContent> {
+): Promise<RenderedContent & { sms?: SmsSegments }> {
   const template = await getTemplate(r, businessId, templateId);
   const business = await getBusiness(r, businessId);
   const customer = input.customerId
     ? await findCustomer(r.store.db, businessId, input.customerId)
     : blankCustomer("cus_preview", r.clock.now());
   try {
-    return await r.renderer.render(businessId, template, {
+    const rendered = await r.renderer.render(businessId, template, {
       customer,
       event: input.event ?? null,
       business,
       unsubscribeUrl: PREVIEW_UNSUBSCRIBE_URL,
     });
+    return rendered.channel === "sms" ? { ...rendered, sms: smsSegments(rendered.body) } : rendered;
   } catch (error) {
     throw new JourneysError(
       "unprocessable",

@@ -1,5 +1,7 @@
 import type { Customer } from "../customers/customer";
+import { CHANNEL_LIMITS, characters, renderedOverLimit } from "./channel-limits";
 import { escapeHtml, renderLiquid } from "./liquid";
+import { compileMjml, isMjml } from "./mjml";
 import type { Template, WhatsappTemplateRef } from "./template";
 import { htmlToText } from "./text";
 
@@ -52,12 +54,29 @@ export function liquidScope(input: RenderInput): Record<string, unknown> {
  *   // → { channel: "email", subject: "Welcome, Ada", html: "<p>…</p>", text: "…" }
  */
 export async function renderTemplate(template: Template, input: RenderInput): Promise<RenderedContent> {
+  const rendered = await renderFields(template, input);
+  const problem = rendered.channel === "email" ? null : renderedOverLimit(rendered.channel, rendered);
+  if (problem) throw new Error(problem);
+  if (rendered.channel === "whatsapp" && rendered.whatsappTemplate) {
+    const over = rendered.whatsappTemplate.parameters.findIndex(
+      (p) => characters(p) > CHANNEL_LIMITS.whatsapp.parameter!,
+    );
+    if (over !== -1)
+      throw new Error(
+        `whatsappTemplate.parameters.${over} renders to more than ${CHANNEL_LIMITS.whatsapp.parameter} characters`,
+      );
+  }
+  return rendered;
+}
+
+async function renderFields(template: Template, input: RenderInput): Promise<RenderedContent> {
   const scope = liquidScope(input);
   const plain = (source: string) => renderLiquid(source, scope, "plain");
   switch (template.channel) {
     case "email": {
       const subject = (await plain(template.subject)).replace(/\s+/g, " ").trim();
-      let html = await renderLiquid(template.body, scope, "html");
+      const source = isMjml(template.body) ? await compileMjml(template.body) : template.body;
+      let html = await renderLiquid(source, scope, "html");
       let text = template.text === undefined ? null : await plain(template.text);
       // Whether the link is there is decided on what was rendered, not on the source: a link
       // inside a false `if`, or a Liquid comment naming unsubscribe_url, puts none in the email.

@@ -1,8 +1,10 @@
 import { type Channel, isChannel } from "@journeys/core";
+import { blankCustomer } from "../customers/profile";
 import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
 import { parseContent } from "./content";
+import { isMjml } from "./mjml";
 import { contentOf, type Template, toTemplate } from "./template";
 
 /** What the API accepts: `name`, `channel`, `transactional` and the channel's content fields. */
@@ -24,6 +26,43 @@ function nameOf(value: unknown): string {
 function split(input: TemplateInput): Record<string, unknown> {
   const { name: _n, channel: _c, transactional: _t, ...content } = input;
   return content;
+}
+
+/**
+ * An MJML email body must compile: it is rendered once, off the main thread within the render
+ * budget, for a blank customer. Only MJML's own refusals count here — a Liquid error at render
+ * time depends on the customer and is the preview's and the send's to report.
+ */
+async function checkCompiles(
+  r: Resources,
+  businessId: string,
+  channel: Channel,
+  content: object,
+): Promise<void> {
+  const body = (content as { body?: unknown }).body;
+  if (channel !== "email" || typeof body !== "string" || !isMjml(body)) return;
+  const template = {
+    id: "tpl_check",
+    name: "check",
+    channel,
+    transactional: false,
+    ...content,
+    createdAt: 0,
+    updatedAt: 0,
+  };
+  try {
+    await r.renderer.render(businessId, template as Template, {
+      customer: blankCustomer("cus_check", r.clock.now()),
+      event: null,
+      business: { name: "Check" },
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!message.startsWith("MJML")) return;
+    throw new JourneysError("bad_request", "invalid_template", `body: ${message}`, {
+      problems: [{ field: "body", line: null, column: null, message }],
+    });
+  }
 }
 
 /**
@@ -50,6 +89,7 @@ export async function createTemplate(
   }
   const name = nameOf(input.name);
   const content = parseContent(input.channel, split(input));
+  await checkCompiles(r, businessId, input.channel, content);
   const now = r.clock.now();
   const id = r.newId("tpl");
   await r.store.db
@@ -120,6 +160,7 @@ export async function updateTemplate(
   const merged: Record<string, unknown> = { ...contentOf(existing), ...split(patch) };
   for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
   const content = parseContent(existing.channel, merged);
+  await checkCompiles(r, businessId, existing.channel, content);
   const transactional =
     patch.transactional === undefined ? existing.transactional : patch.transactional === true;
   await r.store.db

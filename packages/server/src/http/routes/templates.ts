@@ -54,6 +54,16 @@ const Rendered = Type.Object({
   title: Type.Optional(Type.String()),
   url: Type.Optional(Type.String()),
   whatsappTemplate: Type.Optional(WhatsappTemplate),
+  sms: Type.Optional(
+    Type.Object(
+      {
+        encoding: Type.Union([Type.Literal("GSM-7"), Type.Literal("UCS-2")]),
+        characters: Type.Number(),
+        segments: Type.Number(),
+      },
+      { description: "SMS: how the rendered body is split and billed (160 / 70 in one, 153 / 67 per part)." },
+    ),
+  ),
 });
 const TemplateParams = Type.Object({
   businessId: Type.String({ minLength: 1, maxLength: 64 }),
