@@ -1,5 +1,6 @@
 import type { Channel } from "@journeys/core";
 import type { ProviderDefinition } from "./definition";
+import { fcmDefinition, webPushDefinition } from "./push";
 import { resendDefinition } from "./resend";
 import { smtpDefinition } from "./smtp";
 import { telegramDefinition } from "./telegram";
@@ -16,7 +17,7 @@ export const PROVIDERS: Record<Channel, ReadonlyArray<ProviderDefinition<never>>
   sms: [twilioDefinition as ProviderDefinition<never>],
   whatsapp: [whatsappDefinition as ProviderDefinition<never>],
   telegram: [telegramDefinition as ProviderDefinition<never>],
-  push: [],
+  push: [webPushDefinition as ProviderDefinition<never>, fcmDefinition as ProviderDefinition<never>],
 };
 
 /** The definition of `provider` on `channel`, or undefined. */

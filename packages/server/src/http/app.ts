@@ -22,6 +22,7 @@ import { deliveryRoutes } from "./routes/deliveries";
 import { healthRoutes } from "./routes/health";
 import { importRoutes } from "./routes/imports";
 import { journeyRoutes } from "./routes/journeys";
+import { pushSubscriptionRoutes } from "./routes/push-subscriptions";
 import { segmentRoutes } from "./routes/segments";
 import { templateRoutes } from "./routes/templates";
 import { uiRoutes } from "./routes/ui";
@@ -117,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(unsubscribeRoutes(r));
   await app.register(webhookRoutes(r, { publicUrl: options.config.publicUrl }));
   await app.register(ingestRoutes(r), { prefix: "/v1" });
+  await app.register(pushSubscriptionRoutes(r), { prefix: "/v1/push" });
   await app.register(uiRoutes(r));
   return app;
 }
