@@ -1,7 +1,7 @@
 import type { Channel } from "@journeys/core";
 import type { PushSubscription } from "../customers/customer";
 import { updateCustomer } from "../customers/edit";
-import { customerById } from "../customers/find";
+import { saveProfile, withProfileWrites } from "../customers/save-profile";
 import type { Resources } from "../resources";
 
 /**
@@ -23,11 +23,14 @@ export async function forgetGoneAddresses(
   if (gone.length === 0) return;
   try {
     if (channel === "push") {
-      const customer = await customerById(r, businessId, customerId);
-      if (!customer) return;
-      const left = (customer.addresses.push ?? []).filter((s) => !isGone(s, gone));
-      if (left.length === (customer.addresses.push ?? []).length) return;
-      await updateCustomer(r, businessId, customerId, { addresses: { push: left } });
+      // Read and write in one profile transaction: a device added meanwhile is kept.
+      await withProfileWrites(r, businessId, async (w, ctx) => {
+        const customer = await w.customerById(customerId);
+        if (!customer) return;
+        const all = customer.addresses.push ?? [];
+        const left = all.filter((s) => !isGone(s, gone));
+        if (left.length < all.length) await saveProfile(w, ctx, customer, { addresses: { push: left } });
+      });
     } else {
       await updateCustomer(r, businessId, customerId, { subscriptions: { [channel]: "unsubscribed" } });
     }

@@ -1,4 +1,5 @@
 import type { OutgoingMessage, SendResult } from "../channels/provider";
+import { addTracking, type TrackingLinks, trackingLinks } from "../channels/tracking-links";
 import { unsubscribeToken } from "../channels/unsubscribe";
 import type { Customer } from "../customers/customer";
 import type { Resources } from "../resources";
@@ -77,6 +78,11 @@ export async function deliver(
     customerId: d.customerId,
     channel: d.channel,
   })}`;
+  // Marketing email only: a receipt or a password reset is not tracked (docs/decisions.md).
+  const tracking =
+    d.channel === "email" && !decision.template.transactional
+      ? await trackingLinks(r.store, options.publicUrl, { businessId: d.businessId, deliveryId: d.id })
+      : null;
   let message: OutgoingMessage;
   try {
     const rendered = await r.renderer.render(d.businessId, decision.template, {
@@ -85,7 +91,7 @@ export async function deliver(
       business,
       unsubscribeUrl,
     });
-    message = toMessage(rendered, decision.to, unsubscribeUrl, decision.customer);
+    message = toMessage(rendered, decision.to, unsubscribeUrl, decision.customer, tracking);
   } catch (error) {
     return record({
       status: "failed",
@@ -168,13 +174,15 @@ async function whileHeld<T>(
 /**
  * The provider message for a rendered template. Emails carry RFC 8058 one-click unsubscribe
  * headers pointing at the signed link (which the body carries too); a push message goes to
- * every subscription of the customer.
+ * every subscription of the customer. With `tracking`, an email's links lead through tracked
+ * links and it carries an open pixel; the text part keeps the links as written.
  */
 function toMessage(
   rendered: RenderedContent,
   to: string,
   unsubscribeUrl: string,
   customer: Customer,
+  tracking: TrackingLinks | null,
 ): OutgoingMessage {
   switch (rendered.channel) {
     case "email":
@@ -182,7 +190,7 @@ function toMessage(
         channel: "email",
         to,
         subject: rendered.subject,
-        html: rendered.html,
+        html: tracking ? addTracking(rendered.html, tracking, unsubscribeUrl) : rendered.html,
         text: rendered.text,
         headers: {
           "List-Unsubscribe": `<${unsubscribeUrl}>`,

@@ -25,6 +25,7 @@ import { journeyRoutes } from "./routes/journeys";
 import { pushSubscriptionRoutes } from "./routes/push-subscriptions";
 import { segmentRoutes } from "./routes/segments";
 import { templateRoutes } from "./routes/templates";
+import { trackingRoutes } from "./routes/tracking";
 import { uiRoutes } from "./routes/ui";
 import { unsubscribeRoutes } from "./routes/unsubscribe";
 import { webhookRoutes } from "./routes/webhooks";
@@ -116,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await app.register(deliveryRoutes(r), { prefix: "/api/v1/businesses" });
   await app.register(unsubscribeRoutes(r));
+  await app.register(trackingRoutes(r));
   await app.register(webhookRoutes(r, { publicUrl: options.config.publicUrl }));
   await app.register(ingestRoutes(r), { prefix: "/v1" });
   await app.register(pushSubscriptionRoutes(r), { prefix: "/v1/push" });
