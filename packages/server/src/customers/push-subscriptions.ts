@@ -38,12 +38,16 @@ export function readUserId(value: unknown): string {
 }
 
 /**
- * The device of a subscription call, checked: a browser subscription (an https endpoint of at
+ * The device of a subscription call, checked: a browser subscription (an https endpoint — http
+ * too with `allowHttp`, when the operator allows private networks — of at
  * most 2,048 characters, `keys.p256dh` a P-256 public point, `keys.auth` 16 bytes, both
  * base64url) or an FCM token (printable, at most 4,096 characters). Anything else is 400
  * `invalid_push_subscription` naming the field.
  */
-export function readPushSubscription(body: { subscription?: unknown; fcmToken?: unknown }): PushSubscription {
+export function readPushSubscription(
+  body: { subscription?: unknown; fcmToken?: unknown },
+  options: { allowHttp?: boolean } = {},
+): PushSubscription {
   const { subscription, fcmToken } = body;
   if ((subscription === undefined) === (fcmToken === undefined))
     throw invalid("subscription", "or fcmToken is required (one of them)");
@@ -61,7 +65,10 @@ export function readPushSubscription(body: { subscription?: unknown; fcmToken?: 
   if (typeof endpoint !== "string" || endpoint.length > 2048 || !URL.canParse(endpoint))
     throw invalid("subscription.endpoint", "must be a URL of at most 2048 characters");
   const url = new URL(endpoint);
-  if (url.protocol !== "https:" || url.username || url.password)
+  // Browsers' push services are https; plain http only where the operator allows private
+  // networks (JOURNEYS_ALLOW_PRIVATE_NETWORK: tests, a push service on the operator's own network).
+  const scheme = url.protocol === "https:" || (options.allowHttp === true && url.protocol === "http:");
+  if (!scheme || url.username || url.password)
     throw invalid("subscription.endpoint", "must be an https URL without credentials");
   const p256dh = decoded(keys?.p256dh);
   if (!p256dh || !isP256Point(p256dh))

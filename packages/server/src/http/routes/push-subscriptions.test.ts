@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { BusinessCredentials } from "../../accounts/bootstrap";
 import { putChannel } from "../../channels/setup";
 import { toCustomer } from "../../customers/customer";
-import { MAX_PUSH_SUBSCRIPTIONS } from "../../customers/push-subscriptions";
+import { MAX_PUSH_SUBSCRIPTIONS, readPushSubscription } from "../../customers/push-subscriptions";
 import { DIALECTS } from "../../testing/dialects";
 import { useApp } from "../../testing/use-app";
 
@@ -98,7 +98,7 @@ for (const dialect of DIALECTS) {
         [{ userId: "u1" }, "invalid_push_subscription", "subscription"],
         [{ userId: "u1", subscription: good, fcmToken: "a:b" }, "invalid_push_subscription", "subscription"],
         [
-          { userId: "u1", subscription: { ...good, endpoint: "http://push.example/x" } },
+          { userId: "u1", subscription: { ...good, endpoint: "ftp://push.example/x" } },
           "invalid_push_subscription",
           "subscription.endpoint",
         ],
@@ -195,3 +195,22 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe("push subscription endpoints", () => {
+  it("are https, and plain http only where the operator allows private networks", () => {
+    const subscription = { ...browserSubscription(), endpoint: "http://push.example/x" };
+    assert.throws(() => readPushSubscription({ subscription }), /must be an https URL/);
+    assert.equal(
+      readPushSubscription({ subscription }, { allowHttp: true }).endpoint,
+      "http://push.example/x",
+    );
+    assert.throws(
+      () =>
+        readPushSubscription(
+          { subscription: { ...subscription, endpoint: "http://u:p@push.example/x" } },
+          { allowHttp: true },
+        ),
+      /without credentials/,
+    );
+  });
+});

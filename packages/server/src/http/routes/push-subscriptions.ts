@@ -58,7 +58,12 @@ export function pushSubscriptionRoutes(r: Resources): FastifyPluginAsyncTypebox 
         const businessId = await writeKeyBusiness(r, request);
         const body = subscriptionBody(request.body);
         const userId = readUserId(body.userId);
-        await savePushSubscription(r, businessId, userId, readPushSubscription(body));
+        await savePushSubscription(
+          r,
+          businessId,
+          userId,
+          readPushSubscription(body, { allowHttp: r.outbound.allowPrivateNetwork }),
+        );
         return { success: true };
       },
     );
