@@ -38,7 +38,11 @@ const wide = fc
 const hostile = fc.oneof(shallow, oddObject, deep, wide);
 
 /** Properties any store accepts: ordinary JSON a few levels deep, no U+0000 or lone surrogate. */
-const storable = fc.jsonValue({ maxDepth: 5 }).filter((v) => !/\\u0000|\\ud[89a-f]/i.test(JSON.stringify(v)));
+// Valid and storable: no NUL or lone surrogate, and no "__proto__" / "constructor.prototype" key,
+// which the body parser refuses for the whole body (400 invalid_json, a prototype-poisoning guard).
+const storable = fc
+  .jsonValue({ maxDepth: 5 })
+  .filter((v) => !/\\u0000|\\ud[89a-f]|"__proto__"|"constructor"/i.test(JSON.stringify(v)));
 const invalid = fc.oneof(
   hostile.map((v) => `{"type":"track","userId":"fuzz","event":"Hostile","properties":${v}}`),
   hostile.map((v) => `{"type":"identify","userId":"fuzz","traits":${v}}`),
