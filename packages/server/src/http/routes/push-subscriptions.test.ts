@@ -47,6 +47,17 @@ for (const dialect of DIALECTS) {
       return { customer, push: customer?.addresses.push as any };
     };
 
+    it("serves the browser snippet (importable from another origin) and its service worker", async () => {
+      const snippet = await ctx.app.inject({ method: "GET", url: "/ui/journeys-push.js" });
+      assert.equal(snippet.statusCode, 200);
+      assert.match(String(snippet.headers["content-type"]), /^text\/javascript/);
+      assert.equal(snippet.headers["access-control-allow-origin"], "*");
+      assert.match(snippet.body, /export async function subscribeToPush/);
+      const worker = await ctx.app.inject({ method: "GET", url: "/ui/journeys-push-sw.js" });
+      assert.equal(worker.statusCode, 200);
+      assert.match(worker.body, /addEventListener\("push"/);
+    });
+
     it("adds a browser subscription to a new customer, who is now subscribed to push", async () => {
       const sub = browserSubscription();
       const res = await call("POST", { userId: "u-new", subscription: sub });

@@ -12,6 +12,8 @@ const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
 };
+const PUSH_SNIPPET = "journeys-push.js";
+
 /** The files of packages/web/public served under /ui/ (an allow-list, so nothing else leaks). */
 const ASSETS = new Set([
   "app.js",
@@ -30,6 +32,9 @@ const ASSETS = new Set([
   "settings.js",
   "simulate.js",
   "templates.js",
+  // The web push snippet and service worker, for businesses' own sites (README "Channels").
+  PUSH_SNIPPET,
+  "journeys-push-sw.js",
 ]);
 
 /**
@@ -57,6 +62,8 @@ export function uiRoutes(r: Resources): FastifyPluginAsyncTypebox {
     app.get<{ Params: { file: string } }>("/ui/:file", { schema: { hide: true } }, async (request, reply) => {
       const file = request.params.file;
       if (!ASSETS.has(file)) return reply.callNotFound();
+      // A business's site imports the snippet as a module from here: cross-origin, so CORS.
+      if (file === PUSH_SNIPPET) reply.header("access-control-allow-origin", "*");
       return reply
         .type(TYPES[extname(file)] ?? "application/octet-stream")
         .send(await readFile(join(PUBLIC, file)));
