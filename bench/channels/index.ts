@@ -38,7 +38,10 @@ interface Target {
   upstream: string;
   setup(u: Record<string, unknown>): Record<string, unknown>;
   template: Record<string, unknown>;
-  customer(i: number): { email?: string; phone?: string; addresses?: object };
+  customer(
+    i: number,
+    upstream: Record<string, unknown>,
+  ): { email?: string; phone?: string; addresses?: object };
 }
 
 const TARGETS: Target[] = [
@@ -52,6 +55,24 @@ const TARGETS: Target[] = [
       port: u.port,
       secure: false,
       from: "Shop <news@shop.example>",
+    }),
+    template: {
+      subject: "Order {{ customer.id }}",
+      body: "<p>Hi {{ customer.email }}, your order shipped.</p>",
+    },
+    customer: (i) => ({ email: `c${i}@example.com` }),
+  },
+  {
+    name: "email_smtp_50_connections",
+    channel: "email",
+    upstream: "smtp",
+    setup: (u) => ({
+      provider: "smtp",
+      host: "127.0.0.1",
+      port: u.port,
+      secure: false,
+      from: "Shop <news@shop.example>",
+      maxConnections: 50,
     }),
     template: {
       subject: "Order {{ customer.id }}",
@@ -105,6 +126,14 @@ const TARGETS: Target[] = [
       whatsappTemplate: { name: "order_shipped", language: "en", parameters: ["{{ customer.phone }}"] },
     },
     customer: (i) => ({ phone: `+1415555${String(i).padStart(4, "0")}` }),
+  },
+  {
+    name: "push_webpush",
+    channel: "push",
+    upstream: "push",
+    setup: () => ({ provider: "webpush", subject: "mailto:ops@shop.example" }),
+    template: { title: "Shipped", body: "Order {{ customer.id }} is on its way." },
+    customer: (i, u) => ({ addresses: { push: [(u.subscriptions as object[])[i]] } }),
   },
   {
     name: "telegram",
@@ -193,7 +222,7 @@ async function measure(
     for (let i = 0; i < count; i += 500) {
       const rows = [];
       for (let j = i; j < Math.min(count, i + 500); j++) {
-        const c = target.customer(j);
+        const c = target.customer(j, options.upstream);
         rows.push({
           business_id: businessId,
           id: `cus_${String(j).padStart(8, "0")}`,

@@ -7,6 +7,7 @@
  * which check each request as the provider documents it.
  */
 import { createInterface } from "node:readline";
+import { startTestPushService } from "../../packages/server/src/channels/test-push-service";
 import { startTestResendServer } from "../../packages/server/src/channels/test-resend-server";
 import { startTestSmtpServer } from "../../packages/server/src/channels/test-smtp-server";
 import { startTestTelegramServer } from "../../packages/server/src/channels/test-telegram-server";
@@ -58,6 +59,11 @@ async function start(): Promise<{
         accepted: () => s.messages.length,
         close: () => s.close(),
       };
+    }
+    case "push": {
+      const s = await startTestPushService();
+      const subscriptions = Array.from({ length: count }, () => s.subscribe());
+      return { config: { subscriptions }, accepted: () => s.received.length, close: () => s.close() };
     }
     default:
       throw new Error(`no upstream "${name}"`);
