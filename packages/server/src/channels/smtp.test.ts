@@ -51,6 +51,27 @@ describe("smtp provider", () => {
     }
   });
 
+  it("reports a mailbox that does not exist (5.1.x) as gone, and a policy refusal (5.7.1) not", async () => {
+    const smtp = await startTestSmtpServer();
+    const provider = new SmtpProvider(
+      { host: "127.0.0.1", port: smtp.port, secure: false, from: "news@shop.example" },
+      LOCAL_OUTBOUND,
+    );
+    try {
+      smtp.failNext(550, "5.1.1 <nobody@example.com>: Recipient address rejected: User unknown");
+      const bounced = await provider.send(helloEmail("nobody@example.com"), { idempotencyKey: "dlv_b1" });
+      assert.ok(!bounced.ok && bounced.kind === "permanent", JSON.stringify(bounced));
+      assert.deepEqual(bounced.gone, ["nobody@example.com"]);
+      smtp.failNext(550, "5.7.1 Message rejected as spam");
+      const refused = await provider.send(helloEmail("ada@example.com"), { idempotencyKey: "dlv_b2" });
+      assert.ok(!refused.ok && refused.kind === "permanent");
+      assert.equal(refused.gone, undefined);
+    } finally {
+      await provider.close();
+      await smtp.close();
+    }
+  });
+
   it("answers a retryable error, not silence, when the server cannot be reached", async () => {
     // A port nothing listens on: take a free one and close it again.
     const server = createServer();

@@ -243,7 +243,12 @@ export class SmtpProvider implements ChannelProvider<"email"> {
       } as SendMailOptions);
       return { ok: true, providerMessageId: messageId };
     } catch (error) {
-      return classifySmtpError(error);
+      const failure = classifySmtpError(error);
+      // A hard bounce: the receiving server says the mailbox does not exist (5.1.x). The
+      // address is suppressed, so no later message tries it and hurts the sender's reputation.
+      return failure.kind === "permanent" && /SMTP 5\d\d 5\.1\.\d+\)/.test(failure.message)
+        ? { ...failure, gone: [message.to] }
+        : failure;
     }
   }
 
