@@ -188,8 +188,8 @@ for (const store of STORES) {
         settings: { timezone: "Europe/Berlin", quietHours: { start: "21:00", end: "08:00" } },
       });
 
-      const template = (channel: string, fields: object) =>
-        http.api("POST", "/templates", { name: `${channel} step`, channel, ...fields });
+      const template = (channel: string, fields: object, name = `${channel} step`) =>
+        http.api("POST", "/templates", { name, channel, ...fields });
       const welcome = await template("email", {
         subject: "Thanks, {{ customer.firstName }}!",
         body: "<p>Hi {{ customer.firstName }}, your order {{ event.orderId }} is confirmed.</p>",
@@ -208,7 +208,11 @@ for (const store of STORES) {
         body: "Order {{ event.orderId }} arrives tomorrow.",
         url: "https://shop.test/orders/{{ event.orderId }}",
       });
-      const review = await template("sms", { body: "How was order {{ event.orderId }}? Reply 1-5." });
+      const review = await template(
+        "sms",
+        { body: "How was order {{ event.orderId }}? Reply 1-5." },
+        "Review request",
+      );
       const journey = await http.api("POST", "/journeys", {
         name: "Order updates everywhere",
         trigger: { type: "event", event: "Order Completed" },

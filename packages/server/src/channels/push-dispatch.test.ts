@@ -12,6 +12,10 @@ import { useApp } from "../testing/use-app";
 import { putChannel } from "./setup";
 import { type BrowserSubscription, startTestPushService, type TestPushService } from "./test-push-service";
 
+let named = 0;
+/** A name no other template or journey of the test's business has (names are unique). */
+const unique = (name: string) => `${name} ${++named}`;
+
 for (const dialect of DIALECTS) {
   describe(`[${dialect.name}] push through the dispatcher`, { skip: dialect.skip }, () => {
     const ctx = useApp(dialect);
@@ -32,7 +36,7 @@ for (const dialect of DIALECTS) {
       t.vapidPublicKey = String(setup.vapidPublicKey);
       t.templateId = (
         await createTemplate(ctx.resources, ctx.alpha.businessId, {
-          name: "Shipped",
+          name: unique("Shipped"),
           channel: "push",
           title: "{{ customer.attributes.firstName }}, it shipped",
           body: "Arriving Friday",

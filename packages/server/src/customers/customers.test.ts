@@ -100,7 +100,10 @@ for (const dialect of DIALECTS) {
       const typed = await call("POST", "", { email: 7 });
       assert.equal(typed.statusCode, 400);
       // 20,000 characters but 40,000 bytes of JSON: the 32 KB limit is in bytes.
-      const large = await call("POST", "", { attributes: { note: "é".repeat(20_000) } });
+      const large = await call("POST", "", {
+        email: "large@example.com",
+        attributes: { note: "é".repeat(20_000) },
+      });
       assert.equal(large.statusCode, 400, large.body);
       assert.deepEqual(
         large.json().error.details.fields.map((f: { code: string }) => f.code),

@@ -1,4 +1,4 @@
-import { notFound } from "../errors";
+import { JourneysError, notFound } from "../errors";
 import type { Resources } from "../resources";
 import type { ProfilePatch } from "./profile";
 import { type SavedProfile, saveProfile, withProfileWrites } from "./save-profile";
@@ -14,6 +14,22 @@ export async function createCustomer(
   businessId: string,
   patch: ProfilePatch,
 ): Promise<SavedProfile> {
+  // As a CSV row must: a customer nobody can name is one no event, import or message can reach.
+  const named =
+    [patch.userId, patch.email, patch.phone].some((v) => typeof v === "string" && v.trim() !== "") ||
+    !!patch.addresses?.telegram?.chatId ||
+    (patch.addresses?.push?.length ?? 0) > 0;
+  if (!named)
+    throw new JourneysError(
+      "bad_request",
+      "missing_identity",
+      "a customer needs a userId, an email, a phone or a channel address (Telegram chat, push device) to be created",
+      {
+        fields: [
+          { field: "userId", code: "missing_identity", message: "give a userId, an email or a phone" },
+        ],
+      },
+    );
   return withProfileWrites(r, businessId, (w, ctx) => saveProfile(w, ctx, null, patch));
 }
 

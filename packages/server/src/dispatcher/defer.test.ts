@@ -15,6 +15,10 @@ import { dispatchDue } from "./dispatch";
 import type { DispatchOptions } from "./options";
 import { deliveryRow, queueDelivery, trailOf } from "./testing";
 
+let named = 0;
+/** A name no other template or journey of the test's business has (names are unique). */
+const unique = (name: string) => `${name} ${++named}`;
+
 const H = 3_600_000;
 
 /** Quiet hours and frequency caps defer a marketing message to the next allowed moment, never drop it. */
@@ -53,7 +57,7 @@ for (const dialect of DIALECTS) {
     const template = async (transactional = false) =>
       (
         await createTemplate(t.r, t.businessId, {
-          name: transactional ? "Receipt" : "News",
+          name: unique(transactional ? "Receipt" : "News"),
           channel: "email",
           subject: "Hi",
           body: "<p>Hi</p>",

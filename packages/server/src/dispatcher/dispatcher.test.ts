@@ -5,6 +5,7 @@ import { putChannel } from "../channels/setup";
 import { rawHeader, startTestSmtpServer, type TestSmtpServer } from "../channels/test-smtp-server";
 import { ManualClock } from "../clock";
 import { createCustomer } from "../customers/edit";
+import { customerById } from "../customers/find";
 import type { Resources } from "../resources";
 import { readJson } from "../store/json";
 import { createTemplate } from "../templates/templates";
@@ -14,6 +15,10 @@ import { useApp } from "../testing/use-app";
 import { dispatchDue } from "./dispatch";
 import type { DispatchOptions } from "./options";
 import { deliveryRow, queueDelivery, trailOf } from "./testing";
+
+let named = 0;
+/** A name no other template or journey of the test's business has (names are unique). */
+const unique = (name: string) => `${name} ${++named}`;
 
 for (const dialect of DIALECTS) {
   describe(`[${dialect.name}] dispatcher`, { skip: dialect.skip }, () => {
@@ -58,7 +63,7 @@ for (const dialect of DIALECTS) {
     const template = async (fields: Record<string, unknown> = {}, businessId = t.businessId) =>
       (
         await createTemplate(t.r, businessId, {
-          name: "Welcome",
+          name: unique("Welcome"),
           channel: "email",
           subject: "Welcome, {{ customer.firstName }}",
           body: "<p>Hi {{ customer.attributes.plan }} {{ event.coupon }} from {{ business.name }}</p>",
@@ -224,7 +229,7 @@ for (const dialect of DIALECTS) {
 
     it("counts email `unknown` as subscribed when the business runs email as opt-out", async () => {
       const optOut = await createBusiness(t.r, {
-        name: "Opt-out",
+        name: unique("Opt-out"),
         plan: "growth",
         settings: { emailOptOut: true },
       });
@@ -287,7 +292,17 @@ for (const dialect of DIALECTS) {
       assert.equal(entry.type, "failed");
       assert.match(entry.message, /550/);
 
-      const busy = await queueDelivery(t.r, { businessId: t.businessId, customerId, templateId });
+      // The hard bounce suppressed that address: the next message goes to another customer.
+      assert.equal((await customerById(t.r, t.businessId, customerId))?.subscriptions.email, "unsubscribed");
+      const busyCustomer = await customer({
+        email: "busy@example.com",
+        subscriptions: { email: "subscribed" },
+      });
+      const busy = await queueDelivery(t.r, {
+        businessId: t.businessId,
+        customerId: busyCustomer,
+        templateId,
+      });
       t.smtp.failNext(451, "4.3.0 busy", 3);
       for (let i = 0; i < 3; i++) {
         await dispatchDue(t.r, t.options);

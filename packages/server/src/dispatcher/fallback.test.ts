@@ -19,6 +19,10 @@ import { dispatchDue } from "./dispatch";
 import type { DispatchOptions } from "./options";
 import { deliveryRow, queueDelivery, trailOf } from "./testing";
 
+let named = 0;
+/** A name no other template or journey of the test's business has (names are unique). */
+const unique = (name: string) => `${name} ${++named}`;
+
 /**
  * A message node's fallback: when the customer cannot be reached on its channel, the next
  * channel of the list gets its own delivery, and the trail says which channel delivered.
@@ -55,14 +59,14 @@ for (const dialect of DIALECTS) {
     const templates = async () => ({
       sms: (
         await createTemplate(t.r, t.businessId, {
-          name: "SMS",
+          name: unique("SMS"),
           channel: "sms",
           body: "Hi {{ customer.firstName }}",
         })
       ).id,
       email: (
         await createTemplate(t.r, t.businessId, {
-          name: "Mail",
+          name: unique("Mail"),
           channel: "email",
           subject: "Hi",
           body: "<p>Hi {{ customer.firstName }}</p>",
@@ -130,7 +134,7 @@ for (const dialect of DIALECTS) {
         .onConflict((oc) => oc.columns(["business_id", "channel"]).doNothing())
         .execute();
       const journey = await createJourney(t.r, t.businessId, {
-        name: "SMS, else email",
+        name: unique("SMS, else email"),
         trigger: { type: "event", event: "Ordered" },
         start: "thanks",
         nodes: {
@@ -173,7 +177,10 @@ for (const dialect of DIALECTS) {
 
     it("stops at the end of the list, and does not fall back when the message went out", async () => {
       const tpl = await templates();
-      const { customer } = await createCustomer(t.r, t.businessId, { attributes: { firstName: "Bo" } });
+      const { customer } = await createCustomer(t.r, t.businessId, {
+        userId: "bo",
+        attributes: { firstName: "Bo" },
+      });
       const none = await queueDelivery(t.r, {
         businessId: t.businessId,
         customerId: customer.id,

@@ -18,6 +18,10 @@ import { resolveOptions } from "./options";
 import { recordOutcome } from "./record";
 import { deliveryRow, queueDelivery, trailOf } from "./testing";
 
+let named = 0;
+/** A name no other template or journey of the test's business has (names are unique). */
+const unique = (name: string) => `${name} ${++named}`;
+
 for (const dialect of DIALECTS) {
   describe(`[${dialect.name}] dispatcher attempt fence`, { skip: dialect.skip }, () => {
     const ctx = useApp(dialect);
@@ -49,7 +53,7 @@ for (const dialect of DIALECTS) {
         subscriptions: { email: "subscribed" },
       });
       const tpl = await createTemplate(t.r, businessId, {
-        name: "F",
+        name: unique("F"),
         channel: "email",
         subject: "S",
         body: "<p>B</p>",
@@ -123,7 +127,7 @@ for (const dialect of DIALECTS) {
       const enrollmentId = first.enrollmentId;
       const { customer } = await createCustomer(t.r, businessId, { email: "together@example.com" });
       const tpl = await createTemplate(t.r, businessId, {
-        name: "T",
+        name: unique("T"),
         channel: "email",
         subject: "S",
         body: "B",

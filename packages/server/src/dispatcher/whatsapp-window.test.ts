@@ -22,6 +22,10 @@ import { fallbackDelivery } from "./record";
 import { deliveryRow, queueDelivery, trailOf } from "./testing";
 import { WHATSAPP_WINDOW_MS, whatsappContentFor, whatsappWindowOpen } from "./whatsapp-window";
 
+let named = 0;
+/** A name no other template or journey of the test's business has (names are unique). */
+const unique = (name: string) => `${name} ${++named}`;
+
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2030, 0, 1, 12);
 const ref = { name: "order_update", language: "en", parameters: ["{{ customer.firstName }}"] };
@@ -170,7 +174,7 @@ for (const dialect of DIALECTS) {
         apiBaseUrl: t.twilio.url,
       });
       const template = async (content: Record<string, unknown>) =>
-        (await createTemplate(t.r, t.businessId, { name: "T", ...content })).id;
+        (await createTemplate(t.r, t.businessId, { name: unique("T"), ...content })).id;
       t.tpl = {
         body: await template({
           channel: "whatsapp",

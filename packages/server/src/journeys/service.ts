@@ -1,6 +1,7 @@
 import { checkLimit, type JourneyDefinition, parseDefinition } from "@journeys/core";
 import { getBusiness } from "../accounts/businesses";
 import { JourneysError, notFound } from "../errors";
+import { assertNameFree, freeName, withUniqueName } from "../names/unique-names";
 import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
 import { assertActivatable } from "./activation";
@@ -61,26 +62,29 @@ export async function createJourney(r: Resources, businessId: string, input: Jou
   const business = await getBusiness(r, businessId);
   const now = r.clock.now();
   const id = r.newId("jrn");
-  await r.store.db.transaction().execute(async (trx) => {
-    await assertJourneyAllowance(trx, businessId, business.plan);
-    await trx
-      .insertInto("journeys")
-      .values({
-        business_id: businessId,
-        id,
-        name,
-        status: "draft",
-        version: 1,
-        run: 0,
-        definition: writeJson(definition),
-        published_version: null,
-        created_at: now,
-        updated_at: now,
-        activated_at: null,
-        archived_at: null,
-      })
-      .execute();
-  });
+  await withUniqueName("journey", name, () =>
+    r.store.db.transaction().execute(async (trx) => {
+      await assertJourneyAllowance(trx, businessId, business.plan);
+      await assertNameFree(trx, "journey", businessId, name);
+      await trx
+        .insertInto("journeys")
+        .values({
+          business_id: businessId,
+          id,
+          name,
+          status: "draft",
+          version: 1,
+          run: 0,
+          definition: writeJson(definition),
+          published_version: null,
+          created_at: now,
+          updated_at: now,
+          activated_at: null,
+          archived_at: null,
+        })
+        .execute();
+    }),
+  );
   return getJourney(r, businessId, id);
 }
 
@@ -122,55 +126,61 @@ export async function updateJourney(
   id: string,
   input: JourneyInput,
 ): Promise<Journey> {
-  return r.store.db.transaction().execute(async (trx) => {
-    // Serialised with activate / pause / archive and other edits: the status read here holds
-    // until the commit, so what is published has passed the checks.
-    await lockJourney(trx, businessId, id);
-    const current = await getJourney({ store: { db: trx } }, businessId, id);
-    if (current.status === "archived")
-      throw new JourneysError("conflict", "journey_archived", "an archived journey cannot be edited");
-    const definition = definitionFrom({
-      trigger: input.trigger ?? current.trigger,
-      start: input.start ?? current.start,
-      nodes: input.nodes ?? current.nodes,
-    });
-    const triggerChanged = JSON.stringify(definition.trigger) !== JSON.stringify(current.trigger);
-    if (current.status === "active" && triggerChanged) {
-      throw new JourneysError(
-        "conflict",
-        "trigger_locked",
-        "the entry trigger of an active journey cannot be edited: pause the journey first, then reactivate it",
-      );
-    }
-    const stepsChanged =
-      definition.start !== current.start ||
-      JSON.stringify(definition.nodes) !== JSON.stringify(current.nodes);
-    const now = r.clock.now();
-    const version = stepsChanged || triggerChanged ? current.version + 1 : current.version;
-    const publish = current.status === "active" && version !== current.version;
-    if (publish) await assertActivatable(r, trx, businessId, id, definition, "the edit cannot be published");
-    await trx
-      .updateTable("journeys")
-      .set({
-        name: input.name?.trim() || current.name,
-        definition: writeJson(definition),
-        version,
-        ...(publish ? { published_version: version } : {}),
-        updated_at: now,
-      })
-      .where("business_id", "=", businessId)
-      .where("id", "=", id)
-      .execute();
-    if (publish) await publishVersion(trx, businessId, id, version, definition, now);
-    if (triggerChanged) await bumpJourneysVersion(trx, businessId);
-    return getJourney({ store: { db: trx } }, businessId, id);
-  });
+  const rename = input.name?.trim() ?? "";
+  return withUniqueName("journey", rename, () =>
+    r.store.db.transaction().execute(async (trx) => {
+      // Serialised with activate / pause / archive and other edits: the status read here holds
+      // until the commit, so what is published has passed the checks.
+      await lockJourney(trx, businessId, id);
+      const current = await getJourney({ store: { db: trx } }, businessId, id);
+      if (current.status === "archived")
+        throw new JourneysError("conflict", "journey_archived", "an archived journey cannot be edited");
+      const definition = definitionFrom({
+        trigger: input.trigger ?? current.trigger,
+        start: input.start ?? current.start,
+        nodes: input.nodes ?? current.nodes,
+      });
+      const triggerChanged = JSON.stringify(definition.trigger) !== JSON.stringify(current.trigger);
+      if (current.status === "active" && triggerChanged) {
+        throw new JourneysError(
+          "conflict",
+          "trigger_locked",
+          "the entry trigger of an active journey cannot be edited: pause the journey first, then reactivate it",
+        );
+      }
+      const stepsChanged =
+        definition.start !== current.start ||
+        JSON.stringify(definition.nodes) !== JSON.stringify(current.nodes);
+      const now = r.clock.now();
+      const version = stepsChanged || triggerChanged ? current.version + 1 : current.version;
+      const publish = current.status === "active" && version !== current.version;
+      if (publish)
+        await assertActivatable(r, trx, businessId, id, definition, "the edit cannot be published");
+      const name = input.name?.trim() || current.name;
+      if (name !== current.name) await assertNameFree(trx, "journey", businessId, name, id);
+      await trx
+        .updateTable("journeys")
+        .set({
+          name,
+          definition: writeJson(definition),
+          version,
+          ...(publish ? { published_version: version } : {}),
+          updated_at: now,
+        })
+        .where("business_id", "=", businessId)
+        .where("id", "=", id)
+        .execute();
+      if (publish) await publishVersion(trx, businessId, id, version, definition, now);
+      if (triggerChanged) await bumpJourneysVersion(trx, businessId);
+      return getJourney({ store: { db: trx } }, businessId, id);
+    }),
+  );
 }
 
 export async function duplicateJourney(r: Resources, businessId: string, id: string): Promise<Journey> {
   const source = await getJourney(r, businessId, id);
   return createJourney(r, businessId, {
-    name: `Copy of ${source.name}`,
+    name: await freeName(r.store.db, "journey", businessId, `Copy of ${source.name}`),
     trigger: source.trigger,
     start: source.start,
     nodes: source.nodes,

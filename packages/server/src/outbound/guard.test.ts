@@ -99,6 +99,7 @@ describe("SMTP through the outbound guard", () => {
         ok: false,
         kind: "permanent",
         message: "the mail server refused the message (SMTP 550 5.1.1)",
+        gone: ["ada@example.com"],
       });
       const other = await notSmtp.send(helloEmail("ada@example.com"), { idempotencyKey: "dlv_guard_4" });
       assert.equal(other.ok, false);

@@ -11,6 +11,7 @@ import {
 } from "@journeys/core";
 import { type Business, readBusiness } from "../accounts/businesses";
 import { JourneysError, notFound } from "../errors";
+import { assertNameFree } from "../names/unique-names";
 import type { Resources } from "../resources";
 import { writeJson } from "../store/json";
 import { buildCatalog, loadSegments } from "./catalog";
@@ -125,6 +126,7 @@ export async function createSegment(
       const { code, message, ...details } = verdict.problem;
       throw new JourneysError("payment_required", code, message, details);
     }
+    await assertNameFree(scan.db, "segment", businessId, name);
     const after = [...before, { id, name, rule }];
     assertGraph(after);
     await scan.db
@@ -163,6 +165,7 @@ export async function updateSegment(
       name: name ?? old.name,
       rule: rule === undefined ? old.rule : rule,
     };
+    if (name !== undefined) await assertNameFree(scan.db, "segment", businessId, name, segmentId);
     const after = before.map((s) => (s.id === segmentId ? updated : s));
     assertGraph(after);
     await scan.db

@@ -1,6 +1,7 @@
 import { type Channel, isChannel } from "@journeys/core";
 import { blankCustomer } from "../customers/profile";
 import { JourneysError, notFound } from "../errors";
+import { assertNameFree, withUniqueName } from "../names/unique-names";
 import type { Resources } from "../resources";
 import { readJson, writeJson } from "../store/json";
 import { parseContent } from "./content";
@@ -92,19 +93,22 @@ export async function createTemplate(
   await checkCompiles(r, businessId, input.channel, content);
   const now = r.clock.now();
   const id = r.newId("tpl");
-  await r.store.db
-    .insertInto("templates")
-    .values({
-      business_id: businessId,
-      id,
-      name,
-      channel: input.channel,
-      content: writeJson(content),
-      transactional: input.transactional === true ? 1 : 0,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  await assertNameFree(r.store.db, "template", businessId, name);
+  await withUniqueName("template", name, () =>
+    r.store.db
+      .insertInto("templates")
+      .values({
+        business_id: businessId,
+        id,
+        name,
+        channel: input.channel as Channel,
+        content: writeJson(content),
+        transactional: input.transactional === true ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute(),
+  );
   return getTemplate(r, businessId, id);
 }
 
@@ -163,17 +167,20 @@ export async function updateTemplate(
   await checkCompiles(r, businessId, existing.channel, content);
   const transactional =
     patch.transactional === undefined ? existing.transactional : patch.transactional === true;
-  await r.store.db
-    .updateTable("templates")
-    .set({
-      name,
-      content: writeJson(content),
-      transactional: transactional ? 1 : 0,
-      updated_at: r.clock.now(),
-    })
-    .where("business_id", "=", businessId)
-    .where("id", "=", id)
-    .execute();
+  if (name !== existing.name) await assertNameFree(r.store.db, "template", businessId, name, id);
+  await withUniqueName("template", name, () =>
+    r.store.db
+      .updateTable("templates")
+      .set({
+        name,
+        content: writeJson(content),
+        transactional: transactional ? 1 : 0,
+        updated_at: r.clock.now(),
+      })
+      .where("business_id", "=", businessId)
+      .where("id", "=", id)
+      .execute(),
+  );
   return getTemplate(r, businessId, id);
 }
 

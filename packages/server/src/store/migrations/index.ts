@@ -12,6 +12,7 @@ import * as m0009 from "./0009_attributes_sqlite_can_read";
 import * as m0010 from "./0010_sign_in_throttles";
 import * as m0011 from "./0011_deliveries_by_provider_id";
 import * as m0012 from "./0012_send_rates";
+import * as m0013 from "./0013_unique_names";
 
 /**
  * Numbered migrations, applied in order on start and by `journeys migrate`.
@@ -33,4 +34,5 @@ export const MIGRATIONS: ReadonlyArray<{
   { name: "0010_sign_in_throttles", up: m0010.up },
   { name: "0011_deliveries_by_provider_id", up: m0011.up },
   { name: "0012_send_rates", up: m0012.up },
+  { name: "0013_unique_names", up: m0013.up },
 ];
