@@ -4,7 +4,8 @@ import { queueDelivery } from "../dispatcher/testing";
 import { api, expect } from "../segments/testing";
 import { DIALECTS } from "../testing/dialects";
 import { useApp } from "../testing/use-app";
-import { keywordOf, twilioSignature } from "./twilio-webhook";
+import { keywordOf } from "./consent-keywords";
+import { twilioSignature } from "./twilio-webhook";
 
 const PUBLIC_URL = "https://journeys.example";
 const accountSid = `AC${"1".repeat(32)}`;

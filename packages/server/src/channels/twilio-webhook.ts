@@ -3,6 +3,7 @@ import { updateCustomer } from "../customers/edit";
 import { customerByPhone } from "../customers/find";
 import { advanceDelivery, type TrackedStatus } from "../dispatcher/tracking";
 import type { Resources } from "../resources";
+import { keywordOf } from "./consent-keywords";
 import type { TwilioConfig } from "./twilio";
 import type { WebhookAnswer, WebhookHandler } from "./webhooks";
 
@@ -12,34 +13,10 @@ import type { WebhookAnswer, WebhookHandler } from "./webhooks";
  * `X-Twilio-Signature` (HMAC-SHA1 under the account's auth token over the URL Twilio called and
  * the form parameters sorted by name); an unsigned or foreign call answers 403.
  *
- * Inbound keywords, matched on the whole trimmed message, case-insensitively:
- * STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (and Twilio's OPTOUT, REVOKE) → the customer with
- * that number is unsubscribed from SMS; START, UNSTOP (and YES) → subscribed again; HELP, INFO →
- * the set-up's `helpReply` is sent back as TwiML. Other messages are answered with an empty
- * `<Response/>`.
+ * Inbound consent keywords (consent-keywords.ts) unsubscribe or subscribe the customer with that
+ * number on SMS; HELP gets the set-up's `helpReply` back as TwiML. Other messages are answered
+ * with an empty `<Response/>`.
  */
-export const STOP_WORDS = new Set([
-  "STOP",
-  "STOPALL",
-  "UNSUBSCRIBE",
-  "CANCEL",
-  "END",
-  "QUIT",
-  "OPTOUT",
-  "REVOKE",
-]);
-export const START_WORDS = new Set(["START", "UNSTOP", "YES"]);
-export const HELP_WORDS = new Set(["HELP", "INFO"]);
-
-/** The consent keyword a message is, or null. */
-export function keywordOf(body: string): "stop" | "start" | "help" | null {
-  const word = body.trim().toUpperCase();
-  if (STOP_WORDS.has(word)) return "stop";
-  if (START_WORDS.has(word)) return "start";
-  if (HELP_WORDS.has(word)) return "help";
-  return null;
-}
-
 /**
  * Twilio's request signature: base64 HMAC-SHA1 of the full URL followed by each POST parameter's
  * name and value, sorted by name.

@@ -5,6 +5,7 @@ import { customerByPhone } from "../customers/find";
 import { normalisePhone } from "../customers/profile";
 import { advanceDelivery, type TrackedStatus } from "../dispatcher/tracking";
 import type { Resources } from "../resources";
+import { keywordOf } from "./consent-keywords";
 import type { WebhookAnswer, WebhookHandler, WebhookRequest } from "./webhooks";
 import type { WhatsappConfig } from "./whatsapp";
 
@@ -17,14 +18,12 @@ import type { WhatsappConfig } from "./whatsapp";
  *   `messages` change of the set-up's phone number carries `statuses` of sent messages
  *   (delivered → delivered, read → opened, failed → failed with Meta's error code) and inbound
  *   `messages`, which open the 24-hour window (`addresses.whatsapp.lastInboundAt`) and, when
- *   the text is a consent keyword, unsubscribe (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT)
- *   or subscribe again (START, UNSTOP) — whole message, trimmed, any case.
+ *   the text is a consent keyword (consent-keywords.ts, the same words as SMS), unsubscribe or
+ *   subscribe again.
  * Meta sends the same change again until it gets a 200, and in any order: every effect is
  * forward-only or idempotent, so a repeat changes nothing; a store failure answers 500 so that
  * Meta tries again.
  */
-export const WHATSAPP_STOP_WORDS = new Set(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]);
-export const WHATSAPP_START_WORDS = new Set(["START", "UNSTOP"]);
 
 /** Meta's message statuses, as far as they move a delivery ("sent" is what the send said). */
 const STATUS: Record<string, TrackedStatus> = { delivered: "delivered", read: "opened", failed: "failed" };
@@ -172,8 +171,6 @@ async function inbound(r: Resources, businessId: string, message: InboundMessage
 /** The consent a text message asks for, or null when it is not a keyword. */
 export function keywordConsent(message: Pick<InboundMessage, "type" | "text">): SubscriptionStatus | null {
   if (message.type !== "text" || typeof message.text?.body !== "string") return null;
-  const word = message.text.body.trim().toUpperCase();
-  if (WHATSAPP_STOP_WORDS.has(word)) return "unsubscribed";
-  if (WHATSAPP_START_WORDS.has(word)) return "subscribed";
-  return null;
+  const keyword = keywordOf(message.text.body);
+  return keyword === "stop" ? "unsubscribed" : keyword === "start" ? "subscribed" : null;
 }
