@@ -1,8 +1,9 @@
 /**
  * The words a customer texts to change their consent, matched on the whole trimmed message in any
  * case, on SMS and WhatsApp alike: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT (and the
- * carriers' OPTOUT, REVOKE) unsubscribe; START, UNSTOP subscribe again (not YES: "yes" answers other questions too); HELP, INFO ask
- * for help. "stop it" is not a keyword: a sentence is a message, not a command.
+ * carriers' OPTOUT, REVOKE) unsubscribe; START, UNSTOP subscribe again (not YES, which answers
+ * other questions too); HELP, INFO ask for help. "stop it" is not a keyword: a sentence is a
+ * message, not a command.
  *
  * @example keywordOf(" Stop ") // "stop"
  */
