@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { sql } from "kysely";
 import { type Customer, toCustomer } from "../customers/customer";
 import type { Resources } from "../resources";
 import type { Store } from "../store/store";
@@ -68,7 +67,7 @@ export async function telegramLinkUrl(
 /**
  * The business's customer whose linked Telegram chat is `chatId` (`addresses.telegram.chatId`),
  * or null; the oldest when two share it. The address sits in a JSON column, read with each
- * dialect's own JSON operator (SQLite `json_extract`, PostgreSQL `->>`). No index covers it:
+ * store's `jsonText` (each dialect's own JSON operator). No index covers it:
  * the scan stays within the business, and only membership changes (a block, an unblock, /stop)
  * look a chat up this way.
  *
@@ -79,15 +78,11 @@ export async function customerByTelegramChat(
   businessId: string,
   chatId: string,
 ): Promise<Customer | null> {
-  const chat =
-    r.store.dialect === "postgres"
-      ? sql<string>`addresses -> 'telegram' ->> 'chatId'`
-      : sql<string>`json_extract(addresses, '$.telegram.chatId')`;
   const row = await r.store.db
     .selectFrom("customers")
     .selectAll()
     .where("business_id", "=", businessId)
-    .where(chat, "=", chatId)
+    .where(r.store.jsonText("addresses", ["telegram", "chatId"]), "=", chatId)
     .orderBy("id")
     .limit(1)
     .executeTakeFirst();

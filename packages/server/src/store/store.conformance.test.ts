@@ -83,6 +83,43 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(readJson(row.settings), settings);
     });
 
+    it("reads a JSON value at a key path as text, keys quoted exactly", async () => {
+      const settings = { telegram: { chatId: "42" }, "a.b": { 'q"x': "odd", n: 7 }, "a\\": "slash" };
+      await ctx.store.db
+        .insertInto("businesses")
+        .values({
+          id: "bus_jsontext",
+          name: "J",
+          plan: "growth",
+          settings: writeJson(settings),
+          created_at: 1,
+        })
+        .execute();
+      const at = async (keys: string[]) =>
+        (
+          await ctx.store.db
+            .selectFrom("businesses")
+            .select(ctx.store.jsonText("settings", keys).as("v"))
+            .where("id", "=", "bus_jsontext")
+            .executeTakeFirstOrThrow()
+        ).v;
+      assert.equal(await at(["telegram", "chatId"]), "42");
+      assert.equal(await at(["a.b", 'q"x']), "odd");
+      assert.equal(String(await at(["a.b", "n"])), "7");
+      assert.equal(await at(["a\\"]), "slash");
+      assert.equal(await at(["a", "b"]), null, "a dotted key is one key, not a path");
+      assert.equal(await at(["missing"]), null);
+      const found = await ctx.store.db
+        .selectFrom("businesses")
+        .select("id")
+        .where(ctx.store.jsonText("settings", ["telegram", "chatId"]), "=", "42")
+        .execute();
+      assert.deepEqual(
+        found.map((r) => r.id),
+        ["bus_jsontext"],
+      );
+    });
+
     it("rolls back a failed transaction entirely", async () => {
       await assert.rejects(
         ctx.store.db.transaction().execute(async (trx) => {

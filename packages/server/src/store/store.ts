@@ -1,5 +1,5 @@
 import type SQLite from "better-sqlite3";
-import type { Kysely } from "kysely";
+import type { Kysely, RawBuilder } from "kysely";
 import type pg from "pg";
 import type { Database } from "./schema";
 
@@ -54,6 +54,14 @@ interface StoreBase {
    * before its send) makes it durable, in commit order. Everything else commits flushed.
    */
   unflushedTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * A JSON column's value at a key path, for a `where` or `select` — each dialect's own JSON
+   * operator (`sqlite/json-text.ts`, `postgres/json-text.ts`). Strings compare alike on both;
+   * a number or boolean is text on PostgreSQL and its own value on SQLite.
+   *
+   * @example db.selectFrom("customers").where(store.jsonText("addresses", ["telegram", "chatId"]), "=", "42")
+   */
+  jsonText(column: string, keys: readonly string[]): RawBuilder<string | null>;
   /** Where the data lives, safe to log (no password). */
   readonly location: string;
   /** Resolves when the database answers a trivial query; rejects otherwise. */

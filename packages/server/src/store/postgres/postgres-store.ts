@@ -3,6 +3,7 @@ import pg from "pg";
 import { migrateToLatest } from "../migrate";
 import type { Database } from "../schema";
 import type { PostgresStore } from "../store";
+import { jsonText } from "./json-text";
 
 export interface PostgresStoreOptions {
   url: string;
@@ -37,6 +38,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return {
     dialect: "postgres",
     db,
+    jsonText,
     reader: db,
     pool,
     location: redactUrl(options.url),

@@ -6,6 +6,7 @@ import { migrateToLatest } from "../migrate";
 import type { Database } from "../schema";
 import type { SqliteStore } from "../store";
 import { CheckpointThread } from "./checkpoint-thread";
+import { jsonText } from "./json-text";
 import { unflushed, WalSync } from "./wal-sync";
 
 export interface SqliteStoreOptions {
@@ -46,6 +47,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   return {
     dialect: "sqlite",
     db,
+    jsonText,
     reader,
     raw,
     location: options.file,
