@@ -31,7 +31,13 @@ export function emailChannelCard(call) {
 
   const show = (setup) => {
     if (!setup) {
-      state.textContent = "Not set up: journeys skip email steps until it is.";
+      state.textContent =
+        "Not set up: a journey with an email step cannot be activated until it is, and an active journey skips its email steps.";
+      return;
+    }
+    if (setup.provider !== "smtp") {
+      // Set up through the API with an HTTP email provider (Resend): this form is for SMTP.
+      state.textContent = `Sending through ${setup.provider} from ${setup.from}; saving this form switches to SMTP.`;
       return;
     }
     host.value = setup.host ?? "";
