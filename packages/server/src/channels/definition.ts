@@ -2,6 +2,35 @@ import type { Channel } from "@journeys/core";
 import type { Outbound } from "../outbound/outbound";
 import type { ChannelProvider } from "./provider";
 
+/**
+ * An optional http(s) URL of a set-up (`apiBaseUrl`, FCM's `tokenUrl`): at most 2,048
+ * characters, without query, fragment or credentials, kept without its trailing slash; a wrong
+ * one is added to `problems` under `field`.
+ *
+ * @example httpUrlField("https://api.twilio.com/", "apiBaseUrl", problems, "https://api.twilio.com") // "https://api.twilio.com"
+ */
+export function httpUrlField(
+  value: unknown,
+  field: string,
+  problems: SetupProblem[],
+  example: string,
+): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string" && value.length <= 2048 && URL.canParse(value.trim())) {
+    const url = new URL(value.trim());
+    if (
+      (url.protocol === "https:" || url.protocol === "http:") &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password
+    )
+      return url.toString().replace(/\/+$/, "");
+  }
+  problems.push({ field, message: `must be an http(s) URL without query or credentials, e.g. ${example}` });
+  return undefined;
+}
+
 /** A wrong field of a channel set-up, named for the 400 answer. */
 export interface SetupProblem {
   field: string;

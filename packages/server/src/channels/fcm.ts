@@ -1,5 +1,5 @@
 import { createPrivateKey, sign } from "node:crypto";
-import type { SetupProblem } from "./definition";
+import { httpUrlField, type SetupProblem } from "./definition";
 import { failureOf, type HttpClient, type HttpResponse, networkFailure } from "./http";
 import { type DeviceOutcome, shortReason } from "./push-device";
 
@@ -70,8 +70,8 @@ export function parseFcm(
       field: `${prefix}projectId`,
       message: 'must be the Firebase project id, e.g. "shop-app-1a2b3"',
     });
-  const apiBaseUrl = httpUrl(input.apiBaseUrl, `${prefix}apiBaseUrl`, problems);
-  const tokenUrl = httpUrl(input.tokenUrl, `${prefix}tokenUrl`, problems);
+  const apiBaseUrl = httpUrlField(input.apiBaseUrl, `${prefix}apiBaseUrl`, problems, FCM_API);
+  const tokenUrl = httpUrlField(input.tokenUrl, `${prefix}tokenUrl`, problems, GOOGLE_TOKEN_URL);
   let serviceAccount: ServiceAccount | null = null;
   if (input.serviceAccount === undefined || input.serviceAccount === null) {
     const same =
@@ -134,18 +134,6 @@ function checkServiceAccount(value: unknown): ServiceAccount | string {
     client_email: a.client_email,
     ...(a.token_uri ? { token_uri: a.token_uri as string } : {}),
   };
-}
-
-/** An http(s) URL without query, fragment or credentials, trailing slashes dropped. */
-export function httpUrl(value: unknown, field: string, problems: SetupProblem[]): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "string" && URL.canParse(value)) {
-    const url = new URL(value);
-    if ((url.protocol === "https:" || url.protocol === "http:") && !url.search && !url.hash && !url.username)
-      return url.toString().replace(/\/+$/, "");
-  }
-  problems.push({ field, message: "must be an http(s) URL without query or credentials" });
-  return undefined;
 }
 
 export interface FcmNotification {

@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Outbound } from "../outbound/outbound";
-import type { ProviderDefinition, SetupProblem } from "./definition";
+import { httpUrlField, type ProviderDefinition, type SetupProblem } from "./definition";
 import { failureOf, HttpClient, networkFailure } from "./http";
 import type { ChannelProvider, EmailMessage, SendOptions, SendResult } from "./provider";
 import { senderAddress } from "./smtp";
-import { baseUrl } from "./twilio";
 
 /**
  * Email through Resend's HTTP API (DESIGN §5: `{ provider: "resend", apiKey, from,
@@ -43,7 +42,7 @@ export const resendDefinition: ProviderDefinition<ResendConfig> = {
     const known = ["provider", "apiKey", "from", "webhookSecret", "apiBaseUrl"];
     for (const key of Object.keys(input))
       if (!known.includes(key)) problems.push({ field: key, message: "is not a field of the resend set-up" });
-    const apiBaseUrl = baseUrl(input.apiBaseUrl, problems);
+    const apiBaseUrl = httpUrlField(input.apiBaseUrl, "apiBaseUrl", problems, RESEND_API);
     const sameApi = (apiBaseUrl ?? RESEND_API) === (existing?.apiBaseUrl ?? RESEND_API);
     const secret = (field: "apiKey" | "webhookSecret", pattern: RegExp, what: string, required: boolean) => {
       const value = input[field];

@@ -1,5 +1,5 @@
 import type { Outbound } from "../outbound/outbound";
-import type { ProviderDefinition, SetupProblem } from "./definition";
+import { httpUrlField, type ProviderDefinition, type SetupProblem } from "./definition";
 import { failureOf, HttpClient, type HttpResponse, networkFailure } from "./http";
 import type { ChannelProvider, SendFailure, SendOptions, SendResult, TextMessage } from "./provider";
 
@@ -46,22 +46,6 @@ export function telegramBotId(botToken: string): string {
   return botToken.split(":")[0] ?? "";
 }
 
-/** `apiBaseUrl` normalised, or a problem; undefined input means the default. */
-function parseApiBase(value: unknown): string | undefined | SetupProblem {
-  if (value === undefined || value === null) return undefined;
-  const problem = { field: "apiBaseUrl", message: "must be an http(s) URL, e.g. https://api.telegram.org" };
-  if (typeof value !== "string" || value.length > 2048) return problem;
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    return problem;
-  }
-  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password) return problem;
-  if (url.search || url.hash) return { field: "apiBaseUrl", message: "must not have a query or fragment" };
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
-}
-
 export const telegramDefinition: ProviderDefinition<TelegramConfig> = {
   channel: "telegram",
   name: "telegram",
@@ -79,15 +63,13 @@ export const telegramDefinition: ProviderDefinition<TelegramConfig> = {
         field: "botUsername",
         message: 'must be the bot\'s username without "@": 5–32 letters, digits or _, ending in "bot"',
       });
-    const apiBaseUrl = parseApiBase(input.apiBaseUrl);
-    if (typeof apiBaseUrl === "object") problems.push(apiBaseUrl);
+    const apiBaseUrl = httpUrlField(input.apiBaseUrl, "apiBaseUrl", problems, TELEGRAM_API);
     let botToken = input.botToken;
     if (botToken === undefined && existing?.botToken) {
       // A stored token goes only to the API and bot it was given for: sent to another base URL
       // it would hand the bot to whoever runs that host.
       const sameBot =
-        telegramApiBase({ apiBaseUrl: typeof apiBaseUrl === "string" ? apiBaseUrl : undefined }) ===
-          telegramApiBase(existing) &&
+        telegramApiBase({ apiBaseUrl }) === telegramApiBase(existing) &&
         typeof botUsername === "string" &&
         botUsername.toLowerCase() === existing.botUsername.toLowerCase();
       if (sameBot) botToken = existing.botToken;

@@ -1,5 +1,5 @@
 import type { Outbound } from "../outbound/outbound";
-import type { ProviderDefinition, SetupProblem } from "./definition";
+import { httpUrlField, type ProviderDefinition, type SetupProblem } from "./definition";
 import { failureOf, HttpClient, networkFailure } from "./http";
 import type { ChannelProvider, SendOptions, SendResult, TextMessage } from "./provider";
 
@@ -57,7 +57,7 @@ export const twilioDefinition: ProviderDefinition<TwilioConfig> = {
     const { accountSid, from, messagingServiceSid, helpReply } = input;
     if (typeof accountSid !== "string" || !ACCOUNT_SID.test(accountSid))
       problems.push({ field: "accountSid", message: 'must be the account SID ("AC" and 32 hex digits)' });
-    const apiBaseUrl = baseUrl(input.apiBaseUrl, problems);
+    const apiBaseUrl = httpUrlField(input.apiBaseUrl, "apiBaseUrl", problems, TWILIO_API);
     let authToken = input.authToken;
     if (authToken === undefined && existing?.authToken) {
       // A stored token goes only to the account and API it was given for.
@@ -117,18 +117,6 @@ export const twilioDefinition: ProviderDefinition<TwilioConfig> = {
   ],
   create: (config, outbound) => new TwilioProvider(config, outbound),
 };
-
-/** An optional `apiBaseUrl`: an http(s) URL without query, kept without its trailing slash. */
-export function baseUrl(value: unknown, problems: SetupProblem[]): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  try {
-    const url = new URL(String(value));
-    if ((url.protocol === "https:" || url.protocol === "http:") && !url.search && !url.hash && !url.username)
-      return url.toString().replace(/\/+$/, "");
-  } catch {}
-  problems.push({ field: "apiBaseUrl", message: "must be an http(s) URL, e.g. https://api.twilio.com" });
-  return undefined;
-}
 
 /**
  * Twilio error codes (https://www.twilio.com/docs/api/errors) worth another try although their

@@ -1,5 +1,5 @@
 import type { Outbound } from "../outbound/outbound";
-import type { ProviderDefinition, SetupProblem } from "./definition";
+import { httpUrlField, type ProviderDefinition, type SetupProblem } from "./definition";
 import { failureOf, HttpClient, type HttpResponse, networkFailure, retryAfterMs } from "./http";
 import type { ChannelProvider, SendFailure, SendOptions, SendResult, WhatsappMessage } from "./provider";
 
@@ -73,7 +73,7 @@ export const whatsappDefinition: ProviderDefinition<WhatsappConfig> = {
         field: "apiVersion",
         message: `must be a Graph API version such as "${WHATSAPP_API_VERSION}"`,
       });
-    const apiBaseUrl = baseUrlOf(input.apiBaseUrl, problems);
+    const apiBaseUrl = httpUrlField(input.apiBaseUrl, "apiBaseUrl", problems, WHATSAPP_API);
 
     // The token is sent with every request: a stored one goes only to the number and API it
     // was given for, or it would be handed to whatever host the set-up now names.
@@ -143,18 +143,6 @@ function secret(
   }
   if (typeof value === "string" && rule.valid(value)) return value;
   problems.push({ field, message: rule.message });
-  return undefined;
-}
-
-/** An optional `apiBaseUrl`: an http(s) URL without query or credentials, without its trailing slash. */
-function baseUrlOf(value: unknown, problems: SetupProblem[]): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  try {
-    const url = new URL(String(value));
-    if ((url.protocol === "https:" || url.protocol === "http:") && !url.search && !url.hash && !url.username)
-      return url.toString().replace(/\/+$/, "");
-  } catch {}
-  problems.push({ field: "apiBaseUrl", message: `must be an http(s) URL, e.g. ${WHATSAPP_API}` });
   return undefined;
 }
 
