@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyRequest } from "fastify";
-import { authenticateKey } from "../accounts/api-keys";
 import { JourneysError } from "../errors";
 import { plainJsonParser } from "../http/json-shape";
 import type { Resources } from "../resources";
 import { type IngestResult, ingest } from "./ingest";
 import { INGEST_LIMITS, type MessageType } from "./messages";
+import { writeKeyBusiness } from "./write-key";
 
 /**
  * The Segment HTTP tracking API, so Segment and RudderStack SDKs work by changing the host:
@@ -114,26 +113,4 @@ function answer(result: IngestResult) {
     duplicates: result.duplicates,
     rejected: result.rejected.map(({ kind: _, ...rejection }) => rejection),
   };
-}
-
-async function writeKeyBusiness(r: Resources, request: FastifyRequest): Promise<string> {
-  let key: string | undefined;
-  const header = request.headers.authorization;
-  if (header?.startsWith("Basic ")) {
-    key = Buffer.from(header.slice(6).trim(), "base64").toString("utf8").split(":")[0];
-  } else {
-    const body = request.body as { writeKey?: unknown } | null;
-    if (typeof body?.writeKey === "string") key = body.writeKey;
-  }
-  if (!key) {
-    throw new JourneysError(
-      "unauthenticated",
-      "missing_write_key",
-      "send the write key as the HTTP Basic user, or as writeKey in the body",
-    );
-  }
-  const found = await authenticateKey(r, key, "write");
-  if (!found)
-    throw new JourneysError("unauthenticated", "invalid_write_key", "the write key is unknown or revoked");
-  return found.businessId;
 }

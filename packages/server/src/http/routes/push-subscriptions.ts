@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { authenticateKey } from "../../accounts/api-keys";
 import { findChannelSetup } from "../../channels/setup";
 import {
   readDevice,
@@ -10,6 +9,7 @@ import {
   savePushSubscription,
 } from "../../customers/push-subscriptions";
 import { JourneysError } from "../../errors";
+import { writeKeyBusiness } from "../../ingest/write-key";
 import type { Resources } from "../../resources";
 
 const FIELDS = new Set(["userId", "subscription", "fcmToken", "writeKey"]);
@@ -127,27 +127,4 @@ function subscriptionBody(body: unknown): Record<string, unknown> {
         field,
       });
   return body as Record<string, unknown>;
-}
-
-/** The business of the write key: the HTTP Basic user, or `writeKey` in the body (as ingestion takes it). */
-async function writeKeyBusiness(r: Resources, request: FastifyRequest): Promise<string> {
-  let key: string | undefined;
-  const header = request.headers.authorization;
-  if (header?.startsWith("Basic ")) {
-    key = Buffer.from(header.slice(6).trim(), "base64").toString("utf8").split(":")[0];
-  } else {
-    const body = request.body as { writeKey?: unknown } | null;
-    if (typeof body?.writeKey === "string") key = body.writeKey;
-  }
-  if (!key) {
-    throw new JourneysError(
-      "unauthenticated",
-      "missing_write_key",
-      "send the write key as the HTTP Basic user, or as writeKey in the body",
-    );
-  }
-  const found = await authenticateKey(r, key, "write");
-  if (!found)
-    throw new JourneysError("unauthenticated", "invalid_write_key", "the write key is unknown or revoked");
-  return found.businessId;
 }
