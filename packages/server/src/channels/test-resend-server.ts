@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenLocally } from "./test-http-server";
 
 /**
  * A stand-in for Resend's `POST /emails` on 127.0.0.1, following its documented shapes
@@ -42,7 +42,6 @@ export async function startTestResendServer(): Promise<TestResendServer> {
   const emails: ResendSent[] = [];
   const faults: ResendFault[] = [];
   const seen = new Map<string, { body: string; id: string }>();
-  const sockets = new Set<Socket>();
 
   const error = (res: ServerResponse, statusCode: number, name: string, message: string) => {
     res.writeHead(statusCode, { "content-type": "application/json" });
@@ -104,26 +103,14 @@ export async function startTestResendServer(): Promise<TestResendServer> {
     res.end(JSON.stringify({ id }));
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLocally(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     apiKey,
     emails,
     failNext: (fault) => {
       faults.push(fault);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenLocally } from "./test-http-server";
 
 /**
  * A stand-in for Twilio's Messages API on 127.0.0.1, following its documented shapes
@@ -52,7 +52,6 @@ export async function startTestTwilioServer(): Promise<TestTwilioServer> {
   const messages: TwilioSent[] = [];
   const unsubscribed = new Set<string>();
   const faults: TwilioFault[] = [];
-  const sockets = new Set<Socket>();
   let requests = 0;
 
   const error = (res: ServerResponse, status: number, code: number, message: string) => {
@@ -123,17 +122,9 @@ export async function startTestTwilioServer(): Promise<TestTwilioServer> {
     );
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLocally(handle);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     accountSid,
     authToken,
     messages,
@@ -142,10 +133,6 @@ export async function startTestTwilioServer(): Promise<TestTwilioServer> {
       faults.push(fault);
     },
     requests: () => requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LightMyRequestResponse } from "fastify";
 import type { App } from "../http/app";
+import { listenLocally } from "./test-http-server";
 import { whatsappSignature } from "./whatsapp-webhook";
 
 /**
@@ -58,7 +58,6 @@ export async function startTestWhatsappServer(): Promise<TestWhatsappServer> {
   const accessToken = `EAAG${randomBytes(24).toString("hex")}`;
   const messages: WhatsappSent[] = [];
   const faults: WhatsappFault[] = [];
-  const sockets = new Set<Socket>();
   let requests = 0;
   const state: Pick<TestWhatsappServer, "openWindows" | "templates"> = { openWindows: null, templates: null };
 
@@ -167,17 +166,9 @@ export async function startTestWhatsappServer(): Promise<TestWhatsappServer> {
     );
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLocally(handle);
   return Object.assign(state, {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     phoneNumberId,
     accessToken,
     messages,
@@ -185,11 +176,7 @@ export async function startTestWhatsappServer(): Promise<TestWhatsappServer> {
       faults.push(fault);
     },
     requests: () => requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   });
 }
 
