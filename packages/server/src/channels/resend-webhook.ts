@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { updateCustomer } from "../customers/edit";
+import { updateCustomerIfPresent } from "../customers/edit";
 import { advanceDelivery, type TrackedDelivery } from "../dispatcher/tracking";
 import type { Resources } from "../resources";
 import type { ResendConfig } from "./resend";
@@ -93,9 +93,7 @@ export const resendWebhook: WebhookHandler = {
 
 async function suppress(r: Resources, businessId: string, delivery: TrackedDelivery | null): Promise<void> {
   if (!delivery) return;
-  try {
-    await updateCustomer(r, businessId, delivery.customerId, { subscriptions: { email: "unsubscribed" } });
-  } catch (error) {
-    if ((error as { kind?: string }).kind !== "not_found") throw error;
-  }
+  await updateCustomerIfPresent(r, businessId, delivery.customerId, {
+    subscriptions: { email: "unsubscribed" },
+  });
 }

@@ -1,7 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { updateCustomer } from "../customers/edit";
-import { customerById } from "../customers/find";
-import type { ProfilePatch } from "../customers/profile";
+import { updateCustomerIfPresent } from "../customers/edit";
 import type { Resources } from "../resources";
 import type { Store } from "../store/store";
 import { HttpClient } from "./http";
@@ -118,11 +116,12 @@ async function applyUpdate(r: Resources, businessId: string, update: TelegramUpd
       return setChatSubscription(r, businessId, chatId, "unsubscribed");
     if (!command[2] || message.chat?.type !== "private") return;
     const customerId = await readTelegramLinkToken(r.store, businessId, command[2]);
-    if (!customerId || !(await customerById(r, businessId, customerId))) return;
-    return patchCustomer(r, businessId, customerId, {
+    if (!customerId) return;
+    await updateCustomerIfPresent(r, businessId, customerId, {
       addresses: { telegram: { chatId } },
       subscriptions: { telegram: "subscribed" },
     });
+    return;
   }
   const member = update.my_chat_member;
   const chatId = chatIdOf(member?.chat?.id);
@@ -140,21 +139,8 @@ async function setChatSubscription(
   status: "subscribed" | "unsubscribed",
 ): Promise<void> {
   const customer = await customerByTelegramChat(r, businessId, chatId);
-  if (customer) await patchCustomer(r, businessId, customer.id, { subscriptions: { telegram: status } });
-}
-
-/** A customer erased meanwhile is nothing to do. */
-async function patchCustomer(
-  r: Resources,
-  businessId: string,
-  id: string,
-  patch: ProfilePatch,
-): Promise<void> {
-  try {
-    await updateCustomer(r, businessId, id, patch);
-  } catch (error) {
-    if ((error as { kind?: string }).kind !== "not_found") throw error;
-  }
+  if (customer)
+    await updateCustomerIfPresent(r, businessId, customer.id, { subscriptions: { telegram: status } });
 }
 
 function chatIdOf(id: unknown): string | null {

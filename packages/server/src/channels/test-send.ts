@@ -61,7 +61,7 @@ async function testMessage(
     case "whatsapp": {
       const phone = normalisePhone(to);
       if (typeof phone !== "string") throw bad(phone.message);
-      return channel === "sms" ? { channel, to: phone, body: TEXT } : { channel, to: phone, body: TEXT };
+      return { channel, to: phone, body: TEXT };
     }
     case "telegram":
       if (!/^-?\d{1,20}$/.test(to)) throw bad("to must be a Telegram chat id (digits)");
@@ -75,10 +75,10 @@ async function testMessage(
       return {
         channel,
         to: first.endpoint ?? first.token ?? "",
-        ...({ subscriptions } as object),
+        subscriptions,
         title: "Test from Journeys",
         body: TEXT,
-      } as OutgoingMessage;
+      };
     }
   }
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { updateCustomer } from "../customers/edit";
+import { getBusiness } from "../accounts/businesses";
+import { updateCustomerIfPresent } from "../customers/edit";
 import { customerByPhone } from "../customers/find";
 import { advanceDelivery, type TrackedStatus } from "../dispatcher/tracking";
 import type { Resources } from "../resources";
@@ -95,26 +96,17 @@ async function inbound(
   if (keyword === "help") return twiml(config.helpReply ?? (await defaultHelp(r, businessId)));
   if (keyword === null || !params.From) return twiml();
   const customer = await customerByPhone(r, businessId, params.From);
-  if (customer) {
-    try {
-      await updateCustomer(r, businessId, customer.id, {
-        subscriptions: { sms: keyword === "stop" ? "unsubscribed" : "subscribed" },
-      });
-    } catch (error) {
-      if ((error as { kind?: string }).kind !== "not_found") throw error;
-    }
-  }
+  if (customer)
+    await updateCustomerIfPresent(r, businessId, customer.id, {
+      subscriptions: { sms: keyword === "stop" ? "unsubscribed" : "subscribed" },
+    });
   // Twilio's own opt-out handling confirms STOP and START to the sender.
   return twiml();
 }
 
 async function defaultHelp(r: Resources, businessId: string): Promise<string> {
-  const row = await r.store.db
-    .selectFrom("businesses")
-    .select("name")
-    .where("id", "=", businessId)
-    .executeTakeFirst();
-  return `${row?.name ?? "Messages"}: reply STOP to unsubscribe, START to subscribe again. Msg & data rates may apply.`;
+  const { name } = await getBusiness(r, businessId);
+  return `${name}: reply STOP to unsubscribe, START to subscribe again. Msg & data rates may apply.`;
 }
 
 function escapeXml(text: string): string {

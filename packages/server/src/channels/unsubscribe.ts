@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { type Channel, isChannel } from "@journeys/core";
-import { updateCustomer } from "../customers/edit";
+import { updateCustomerIfPresent } from "../customers/edit";
 import type { Resources } from "../resources";
 import type { Store } from "../store/store";
 import { installationSecret } from "./installation-secret";
@@ -55,13 +55,7 @@ export async function readUnsubscribeToken(store: Store, token: string): Promise
  * the customer no longer exists (erased), which the page treats as done too.
  */
 export async function unsubscribe(r: Resources, target: UnsubscribeTarget): Promise<boolean> {
-  try {
-    await updateCustomer(r, target.businessId, target.customerId, {
-      subscriptions: { [target.channel]: "unsubscribed" },
-    });
-    return true;
-  } catch (error) {
-    if ((error as { kind?: string }).kind === "not_found") return false;
-    throw error;
-  }
+  return updateCustomerIfPresent(r, target.businessId, target.customerId, {
+    subscriptions: { [target.channel]: "unsubscribed" },
+  });
 }

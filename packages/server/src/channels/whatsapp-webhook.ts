@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SubscriptionStatus } from "@journeys/core";
-import { updateCustomer } from "../customers/edit";
+import { updateCustomerIfPresent } from "../customers/edit";
 import { customerByPhone } from "../customers/find";
 import { normalisePhone } from "../customers/profile";
 import { advanceDelivery, type TrackedStatus } from "../dispatcher/tracking";
@@ -159,12 +159,10 @@ async function inbound(r: Resources, businessId: string, message: InboundMessage
     (!consent || customer.subscriptions.whatsapp === consent)
   )
     return;
-  await updateCustomer(r, businessId, customer.id, {
+  // Erased between the lookup and the write: nothing to record.
+  await updateCustomerIfPresent(r, businessId, customer.id, {
     addresses: { whatsapp: { lastInboundAt: at } },
     ...(consent ? { subscriptions: { whatsapp: consent } } : {}),
-  }).catch((error: unknown) => {
-    // Erased between the lookup and the write: nothing to record.
-    if ((error as { kind?: string }).kind !== "not_found") throw error;
   });
 }
 

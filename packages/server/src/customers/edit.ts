@@ -33,6 +33,25 @@ export async function createCustomer(
   return withProfileWrites(r, businessId, (w, ctx) => saveProfile(w, ctx, null, patch));
 }
 
+/**
+ * As `updateCustomer`, for a provider callback or a link about a customer who may have been
+ * erased meanwhile: false, and nothing written, when there is no such customer.
+ */
+export async function updateCustomerIfPresent(
+  r: Resources,
+  businessId: string,
+  customerId: string,
+  patch: ProfilePatch,
+): Promise<boolean> {
+  try {
+    await updateCustomer(r, businessId, customerId, patch);
+    return true;
+  } catch (error) {
+    if (error instanceof JourneysError && error.kind === "not_found") return false;
+    throw error;
+  }
+}
+
 /** Applies a patch to an existing customer; 404 when there is none with that id. */
 export async function updateCustomer(
   r: Resources,

@@ -1,6 +1,6 @@
 import type { Channel } from "@journeys/core";
 import type { PushSubscription } from "../customers/customer";
-import { updateCustomer } from "../customers/edit";
+import { updateCustomerIfPresent } from "../customers/edit";
 import { saveProfile, withProfileWrites } from "../customers/save-profile";
 import type { Resources } from "../resources";
 
@@ -21,22 +21,20 @@ export async function forgetGoneAddresses(
   gone: readonly string[],
 ): Promise<void> {
   if (gone.length === 0) return;
-  try {
-    if (channel === "push") {
-      // Read and write in one profile transaction: a device added meanwhile is kept.
-      await withProfileWrites(r, businessId, async (w, ctx) => {
-        const customer = await w.customerById(customerId);
-        if (!customer) return;
-        const all = customer.addresses.push ?? [];
-        const left = all.filter((s) => !isGone(s, gone));
-        if (left.length < all.length) await saveProfile(w, ctx, customer, { addresses: { push: left } });
-      });
-    } else {
-      await updateCustomer(r, businessId, customerId, { subscriptions: { [channel]: "unsubscribed" } });
-    }
-  } catch (error) {
-    if ((error as { kind?: string }).kind !== "not_found") throw error;
+  if (channel !== "push") {
+    await updateCustomerIfPresent(r, businessId, customerId, {
+      subscriptions: { [channel]: "unsubscribed" },
+    });
+    return;
   }
+  // Read and write in one profile transaction: a device added meanwhile is kept.
+  await withProfileWrites(r, businessId, async (w, ctx) => {
+    const customer = await w.customerById(customerId);
+    if (!customer) return;
+    const all = customer.addresses.push ?? [];
+    const left = all.filter((s) => !isGone(s, gone));
+    if (left.length < all.length) await saveProfile(w, ctx, customer, { addresses: { push: left } });
+  });
 }
 
 function isGone(subscription: PushSubscription, gone: readonly string[]): boolean {
