@@ -44,45 +44,37 @@ interface Target {
   ): { email?: string; phone?: string; addresses?: object };
 }
 
+/** Every email target sends the same template to the same customers. */
+const EMAIL = {
+  channel: "email" as const,
+  template: {
+    subject: "Order {{ customer.id }}",
+    body: "<p>Hi {{ customer.email }}, your order shipped.</p>",
+  },
+  customer: (i: number) => ({ email: `c${i}@example.com` }),
+};
+
+/** SMTP to the local server with `maxConnections` (the pool's default when absent). */
+const smtp = (name: string, maxConnections?: number): Target => ({
+  ...EMAIL,
+  name,
+  upstream: "smtp",
+  setup: (u) => ({
+    provider: "smtp",
+    host: "127.0.0.1",
+    port: u.port,
+    secure: false,
+    from: "Shop <news@shop.example>",
+    ...(maxConnections ? { maxConnections } : {}),
+  }),
+});
+
 const TARGETS: Target[] = [
+  smtp("email_smtp"),
+  smtp("email_smtp_50_connections", 50),
   {
-    name: "email_smtp",
-    channel: "email",
-    upstream: "smtp",
-    setup: (u) => ({
-      provider: "smtp",
-      host: "127.0.0.1",
-      port: u.port,
-      secure: false,
-      from: "Shop <news@shop.example>",
-    }),
-    template: {
-      subject: "Order {{ customer.id }}",
-      body: "<p>Hi {{ customer.email }}, your order shipped.</p>",
-    },
-    customer: (i) => ({ email: `c${i}@example.com` }),
-  },
-  {
-    name: "email_smtp_50_connections",
-    channel: "email",
-    upstream: "smtp",
-    setup: (u) => ({
-      provider: "smtp",
-      host: "127.0.0.1",
-      port: u.port,
-      secure: false,
-      from: "Shop <news@shop.example>",
-      maxConnections: 50,
-    }),
-    template: {
-      subject: "Order {{ customer.id }}",
-      body: "<p>Hi {{ customer.email }}, your order shipped.</p>",
-    },
-    customer: (i) => ({ email: `c${i}@example.com` }),
-  },
-  {
+    ...EMAIL,
     name: "email_resend",
-    channel: "email",
     upstream: "resend",
     setup: (u) => ({
       provider: "resend",
@@ -90,11 +82,6 @@ const TARGETS: Target[] = [
       from: "Shop <news@shop.example>",
       apiBaseUrl: u.url,
     }),
-    template: {
-      subject: "Order {{ customer.id }}",
-      body: "<p>Hi {{ customer.email }}, your order shipped.</p>",
-    },
-    customer: (i) => ({ email: `c${i}@example.com` }),
   },
   {
     name: "sms_twilio",
